@@ -1,0 +1,73 @@
+"""Finding protocols: the shipped library plus an optional site directory that overrides it.
+
+A site directory (`--protocols DIR` or REGIMENS_PROTOCOLS) lets a site add protocols or complete
+the not-public parts of a shipped one privately: a site file with the same id wins, and every
+output names the file that was used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import RequestError
+from .source import ProtocolFile, load_path
+
+ENV_VAR = "REGIMENS_PROTOCOLS"
+
+
+def shipped_dir() -> Path:
+    """Protocols installed as package data (`regimens/protocols`), or the repo's `protocols/`
+    when running from a source checkout (editable installs do not copy package data)."""
+    pkg = Path(str(resources.files("regimens"))) / "protocols"
+    if pkg.is_dir():
+        return pkg
+    return Path(__file__).resolve().parents[2] / "protocols"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    site_dir: Path | None = None
+
+    def files(self) -> dict[str, tuple[Path, str]]:
+        """protocol id → (path, origin). File stem is the id (checked when loaded)."""
+        found: dict[str, tuple[Path, str]] = {}
+        for origin, d in (("shipped", shipped_dir()), ("site", self.site_dir)):
+            if d is None:
+                continue
+            if not d.is_dir():
+                raise RequestError(f"protocol directory {str(d)!r} does not exist; check --protocols or ${ENV_VAR}")
+            for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
+                found[f.stem] = (f, origin)
+        return found
+
+    def ids(self) -> list[str]:
+        return sorted(self.files())
+
+    def load(self, ref: str) -> ProtocolFile:
+        """Load by id, or by path when `ref` names an existing file."""
+        if ref.endswith((".yaml", ".yml")) or os.sep in ref:
+            if Path(ref).is_file():
+                return load_path(ref, "file")
+            raise RequestError(f"protocol file {ref!r} not found")
+        files = self.files()
+        key = ref.lower()
+        if key not in files:
+            raise RequestError(f"unknown protocol {ref!r}; valid ids: {', '.join(sorted(files))}")
+        path, origin = files[key]
+        pf = load_path(path, origin)
+        if pf.protocol.id != key:
+            raise RequestError(
+                f"{path}: file name says {key!r} but the protocol id is {pf.protocol.id!r}; rename one"
+            )
+        return pf
+
+    def load_all(self) -> list[ProtocolFile]:
+        return [self.load(i) for i in self.ids()]
+
+
+def from_env(option: str | None, environ: dict[str, str]) -> Catalog:
+    value = option or environ.get(ENV_VAR)
+    return Catalog(Path(value) if value else None)

@@ -1,0 +1,1 @@
+"""Exporters: each takes a Timeline and returns bytes. None recomputes schedule logic."""

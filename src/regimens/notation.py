@@ -1,0 +1,89 @@
+"""ISMP-safe notation for every output: numbers, units and tall-man drug names.
+
+- no trailing zeros (5 mg, never 5.0 mg); a leading zero below 1 (0.5 mg, never .5 mg);
+- `mcg` never µg; `units` spelled out;
+- tall-man lettering from a configurable list (ships a US list of verified entries).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+# US list: only entries verified in ../shared/reference/safety-notation-and-exports.md
+# (ISMP/FDA list, ASHP monograph titles, an ISMP table copy). cycloPHOSphamide and
+# IDArubicin are deliberately absent: they were not verified on the US list. Sites replace
+# or extend this with `--tall-man FILE` (see docs/notation.md).
+DEFAULT_TALL_MAN: Mapping[str, str] = {
+    "carboplatin": "CARBOplatin",
+    "cisplatin": "CISplatin",
+    "daunorubicin": "DAUNOrubicin",
+    "doxorubicin": "DOXOrubicin",
+    "cycloserine": "cycloSERINE",
+    "cyclosporine": "cycloSPORINE",
+    "vincristine": "vinCRIStine",
+    "vinblastine": "vinBLAStine",
+    "dactinomycin": "DACTINomycin",
+    "azacitidine": "azaCITIDine",
+    "rituximab": "riTUXimab",
+}
+
+
+def format_number(value: float | int | Decimal, max_decimals: int = 3) -> str:
+    """Format a dose number the ISMP way: no trailing zeros, leading zero below 1."""
+    d = Decimal(str(value))
+    if max_decimals is not None:
+        d = d.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+    text = format(d.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if text.startswith("."):
+        text = "0" + text
+    # thousands separators make large doses readable (ISMP: use commas for >= 1,000)
+    if "." in text:
+        whole, frac = text.split(".")
+        return f"{int(whole):,}.{frac}"
+    return f"{int(text):,}"
+
+
+def format_unit(unit: str) -> str:
+    """Units as written on outputs: m2 shown as m², nothing else changed (mcg stays mcg)."""
+    return unit.replace("m2", "m²")
+
+
+def format_dose(value: float | int | Decimal | None, unit: str | None) -> str:
+    """A dose as text, e.g. `0.5 mg/m²`; None becomes the not-public marker."""
+    if value is None:
+        return NOT_PUBLIC_TEXT
+    return f"{format_number(value)} {format_unit(unit or '')}".strip()
+
+
+NOT_PUBLIC_TEXT = "dose per full protocol (not public)"
+
+
+def tall_man(name: str, table: Mapping[str, str] | None = None) -> str:
+    """Apply tall-man lettering to every listed drug name inside `name`."""
+    table = DEFAULT_TALL_MAN if table is None else table
+    if not table:
+        return name
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)) + r")\b",
+        re.IGNORECASE,
+    )
+    return pattern.sub(lambda m: table[m.group(1).lower()], name)
+
+
+def display_drug(name: str, table: Mapping[str, str] | None = None) -> str:
+    """Generic name for display with tall-man lettering applied."""
+    return tall_man(name, table)
+
+
+_MICRO = re.compile("[µμ]g")
+
+
+def ismp_clean(text: str) -> str:
+    """Last-line defence for free text from protocol notes: µg → mcg."""
+    return _MICRO.sub("mcg", text)

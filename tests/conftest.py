@@ -1,0 +1,63 @@
+"""Shared fixtures: the shipped catalog, a compile helper and a CLI runner."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from regimens.catalog import Catalog
+from regimens.compiler import compile as compile_timeline
+from regimens.request import ScheduleRequest
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog()
+
+
+@pytest.fixture(scope="session")
+def load(catalog):
+    cache: dict = {}
+
+    def _load(pid: str):
+        if pid not in cache:
+            cache[pid] = catalog.load(pid)
+        return cache[pid]
+
+    return _load
+
+
+@pytest.fixture
+def timeline(load):
+    def _tl(pid: str, start: date = date(2027, 1, 4), **kw):
+        return compile_timeline(load(pid), ScheduleRequest(start=start, **kw))
+
+    return _tl
+
+
+@pytest.fixture
+def run_cli(tmp_path, monkeypatch):
+    """Run the real entry point; returns (exit code, stdout, stderr)."""
+    from regimens.cli import main
+
+    def _run(*args: str, env: dict | None = None):
+        import io
+        import sys
+
+        out, err = io.BytesIO(), io.StringIO()
+
+        class _Out(io.TextIOWrapper):
+            pass
+
+        stdout = io.TextIOWrapper(out, encoding="utf-8")
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "stderr", err)
+        for k, v in (env or {}).items():
+            monkeypatch.setenv(k, v)
+        code = main(list(args))
+        stdout.flush()
+        monkeypatch.undo()
+        return code, out.getvalue().decode("utf-8"), err.getvalue()
+
+    return _run
