@@ -106,3 +106,7 @@ def timeline(fmt: str, output: str | None, force: bool, **params) -> None:
         click.echo(f"regimens: warning: {w}", err=True)
     data = {"table": tabular.to_table, "json": tabular.to_json, "csv": tabular.to_csv}[fmt](tl)
     emit(data, output, force)
+
+
+# Each further command lives in its own module and registers itself on `cli`.
+from . import batch_cmd, ics_cmd, plan_cmd, sheet_cmd  # noqa: E402,F401

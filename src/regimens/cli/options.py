@@ -74,3 +74,20 @@ def output_options(f):
     f = click.option("-o", "--output", type=click.Path(dir_okay=False),
                      help="Write to this file instead of standard output.")(f)
     return f
+
+
+def patient_options(f):
+    """Measurements for dose calculation (see docs/dosing.md). Patient data: never logged."""
+    decorators = [
+        click.option("--height", type=float, metavar="CM", help="Height in cm (with --weight gives BSA)."),
+        click.option("--weight", type=float, metavar="KG", help="Weight in kg."),
+        click.option("--bsa", type=float, metavar="M2", help="Body surface area in m² (instead of height/weight)."),
+        click.option("--age", type=float, metavar="YEARS", help="Age in years (age-banded doses)."),
+        click.option("--bsa-formula", type=click.Choice(["mosteller", "dubois", "haycock", "gehan-george", "boyd"]),
+                     default=None, help="BSA formula (default mosteller)."),
+        click.option("--bsa-cap", type=float, metavar="M2", help="Institution BSA cap in m²."),
+        click.option("--measured-on", type=DATE, help="Date the measurements were taken."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f

@@ -57,4 +57,5 @@ def build(params: dict[str, Any]) -> Built:
         start_at=params.get("start_at"),
     )
     tl = compile_timeline(pf, request)
+    # Dosing (issue 4) plugs in here: measurements + modifications -> patient doses.
     return Built(pf, tl)

@@ -1,0 +1,1 @@
+"""Placeholder: the `batch` command lives here (registered in app.py)."""

@@ -1,0 +1,1 @@
+"""Placeholder: the `ics` command lives here (registered in app.py)."""

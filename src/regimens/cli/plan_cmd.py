@@ -1,0 +1,1 @@
+"""Placeholder: the `plan` command lives here (registered in app.py)."""

@@ -1,0 +1,1 @@
+"""Placeholder: the `sheet` command lives here (registered in app.py)."""
