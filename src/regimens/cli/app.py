@@ -9,8 +9,6 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..catalog import from_env, shipped_dir
-from ..errors import ProtocolError
 from .options import output_options, schedule_options
 from .output import check_writable, emit
 
@@ -38,6 +36,7 @@ def cli(debug: bool) -> None:
               help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
 def list_cmd(fmt: str, protocols_dir: str | None) -> None:
     """List the available protocols (shipped and site)."""
+    from ..catalog import from_env
     from ..summary import list_record
 
     records = [list_record(pf) for pf in from_env(protocols_dir, dict(os.environ)).load_all()]
@@ -66,6 +65,8 @@ def show(protocol: str, protocols_dir: str | None) -> None:
 def validate(paths: tuple[str, ...]) -> None:
     """Check protocol files (default: every shipped protocol). One line per problem:
     file:line:col: field.path: message. Exit 0 when all are valid, 2 otherwise."""
+    from ..catalog import shipped_dir
+    from ..errors import ProtocolError
     from ..source import load_path
 
     files: list[Path] = []
