@@ -89,6 +89,13 @@ class Decision(Frozen):
         return self
 
 
+def _known_unit(v: str | None) -> str | None:
+    # Checked per field so a bad unit is reported at its own line (`dose.unit`), not the dose's.
+    if v is not None:
+        units.lookup(v)
+    return v
+
+
 class Band(Frozen):
     """A dose alternative that applies instead of the main dose when a patient condition holds
     (blinatumomab < 45 kg per m², cytarabine at age >= 60)."""
@@ -104,6 +111,8 @@ class Band(Frozen):
     cap_unit: str | None = None
     source: str = Field(min_length=1)
     note: str | None = None
+
+    _units = field_validator("unit", "cap_unit")(_known_unit)
 
     @model_validator(mode="after")
     def _check(self) -> Band:
@@ -169,6 +178,8 @@ class Dose(Frozen):
     text: str | None = None
     """The dose as the source words it, when that says more than value + unit."""
     confidence: Confidence | None = None
+
+    _units = field_validator("unit", "cap_unit")(_known_unit)
 
     @model_validator(mode="after")
     def _check(self) -> Dose:
