@@ -273,7 +273,7 @@ def _frame_events(slot: _Slot, cyc: Cycle) -> list[DoseEvent]:
                 cycle_id=slot.cycle_id, cycle=slot.cycle, course=c.name, time=None, end_time=None)
     notes = []
     if length is None and not c.terminal:
-        notes.append("length not public: the next element starts on a date set by the treating team")
+        notes.append("length not public: the treating team sets when it ends")
     if c.content_not_public:
         notes.append("drug content not public: treatment per full protocol")
     if c.note:
