@@ -36,6 +36,8 @@ class DoseWorking:
     modification: str | None = None
     change_percent: float | None = None
     """Total change from the unrounded calculated dose, in percent."""
+    unresolved: str | None = None
+    """Why no patient dose was calculated (a weight, age or BSA not given, a band not public)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,7 @@ class DoseEvent:
                 "rounding": w.rounding,
                 "modification": w.modification,
                 "change_percent": w.change_percent,
+                "unresolved": w.unresolved,
             },
             "note": self.note,
             "source": self.source,
