@@ -1,1 +1,130 @@
-"""Placeholder: the `ics` command lives here (registered in app.py)."""
+"""`regimens ics`: the patient's schedule as an iCalendar file (see docs/ics.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import RegimensError
+from .app import cli
+from .options import output_options, patient_options, schedule_options, times_options
+
+TZ_ENV = "REGIMENS_TZ"
+
+
+def local_zone(environ: dict[str, str]) -> str | None:
+    """The computer's IANA zone (TZ, /etc/localtime, /etc/timezone), or None when unknown."""
+    tz = environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz and not tz.startswith("/"):
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "/zoneinfo/" in target:
+            return target.split("/zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    try:
+        return Path("/etc/timezone").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def resolve_zone(given: str | None, environ: dict[str, str]) -> tuple[str, str | None]:
+    """(zone, note for stderr). A UTC default is refused: clinics are not on UTC, and doses an
+    hour or more off are worse than a question."""
+    if given:
+        return given, None
+    zone = local_zone(environ)
+    if zone is None or zone in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu"):
+        seen = f"this computer's time zone is {zone}" if zone else "this computer's time zone is unknown"
+        raise RegimensError(
+            f"{seen}: give the clinic's zone with --tz Area/City (e.g. --tz America/Chicago) or set "
+            f"{TZ_ENV}; use --tz UTC only if the clinic really keeps UTC"
+        )
+    return zone, f"times are in {zone} (this computer's zone); give --tz Area/City if the clinic is elsewhere"
+
+
+def part_path(pattern: str, part: str) -> str:
+    """`-o cal-{part}.ics` → cal-maintenance.c1.ics; `-o cal.ics` → cal-maintenance.c1.ics."""
+    if "{part}" in pattern:
+        return pattern.replace("{part}", part)
+    p = Path(pattern)
+    suffix = p.suffix or ".ics"
+    return str(p.with_name(f"{p.stem if p.suffix else p.name}-{part}{suffix}"))
+
+
+@cli.command("ics")
+@schedule_options
+@patient_options
+@times_options
+@click.option("--tz", "tz", envvar=TZ_ENV, metavar="AREA/CITY",
+              help="Clinic time zone (IANA name). Default: this computer's zone, unless that is UTC. "
+                   f"[env: {TZ_ENV}]")
+@click.option("--bag-hours", type=click.Choice(["24", "48", "72", "96", "168"]), default="24",
+              show_default=True, help="Bag length of continuous infusions (bag-change events).")
+@click.option("--reminder", "reminder_minutes", type=click.IntRange(0, 10080), default=30, show_default=True,
+              metavar="MINUTES", help="Reminder lead time before a timed take-home (PO) dose.")
+@click.option("--all-day-reminder", metavar="HH:MM", default="08:00", show_default=True,
+              help="Reminder time on the day of an untimed take-home dose.")
+@click.option("--no-reminders", is_flag=True, help="No reminders (VALARM) at all.")
+@click.option("--split", type=click.Choice(["phase", "cycle"]),
+              help="One calendar per phase or per cycle; -o is a name pattern ({part} is replaced, "
+                   "or -PART is added before .ics).")
+@click.option("--patient-label", metavar="TEXT",
+              help="Name or initials shown in the calendar name (none by default: privacy).")
+@output_options
+def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, reminder_minutes: int,
+            all_day_reminder: str, no_reminders: bool, split: str | None, patient_label: str | None,
+            **params) -> None:
+    """Export the schedule as an iCalendar (.ics) file for Google, Apple, Outlook or Thunderbird.
+
+    PROTOCOL is a protocol id (see `regimens list`) or a path to a protocol file. Files larger
+    than 1 MB (Google's import limit) are split per phase automatically.
+    """
+    from ..exporters import ics
+    from .options import parse_hhmm
+    from .output import check_writable, emit, write_atomic
+    from .pipeline import build, generated_at
+
+    if split and not output:
+        raise click.UsageError("--split writes several files: give -o with a name pattern, e.g. -o cal-{part}.ics")
+    if output and not split:
+        check_writable(output, force)
+    zone, note = resolve_zone(tz, dict(os.environ))
+    opts = ics.IcsOptions(
+        tz=zone, bag_hours=int(bag_hours), reminders=not no_reminders, reminder_minutes=reminder_minutes,
+        all_day_reminder=parse_hhmm(all_day_reminder, "--all-day-reminder"),
+        patient_label=patient_label.strip() if patient_label and patient_label.strip() else None,
+    )
+    opts.check()
+    stamp = generated_at()
+    tl = build(params).timeline
+    if note:
+        click.echo(f"regimens: note: {note}", err=True)
+    for w in tl.warnings:
+        click.echo(f"regimens: warning: {w}", err=True)
+    if output is None:
+        data = ics.to_ics(tl, opts, stamp)
+        if len(data) > ics.MAX_BYTES:
+            click.echo(f"regimens: warning: the calendar is {len(data) / 1e6:.1f} MB, over Google's 1 MB "
+                       "import limit; give -o FILE.ics to have it split per phase", err=True)
+        emit(data, None, force)
+        return
+    files = ics.export(tl, opts, stamp, split=split)
+    if len(files) == 1 and files[0][0] is None:
+        emit(files[0][1], output, force)
+        return
+    named = [(part_path(output, k or "all"), data) for k, data in files]
+    for path, _ in named:
+        check_writable(path, force)
+    if len({p for p, _ in named}) != len(named):
+        raise RegimensError(f"-o {output!r} gives the same file name to several parts; add {{part}}")
+    for path, data in named:
+        write_atomic(path, data, force)
+    why = f"one per {split}" if split else f"split per phase: one file would exceed {ics.MAX_BYTES // 1_000_000} MB"
+    click.echo(f"regimens: wrote {len(named)} calendars ({why}):", err=True)
+    for path, data in named:
+        big = "  (over 1 MB: a single cycle this large cannot be split further)" if len(data) > ics.MAX_BYTES else ""
+        click.echo(f"  {path}  {len(data) / 1000:.0f} kB{big}", err=True)

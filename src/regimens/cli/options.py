@@ -91,3 +91,54 @@ def patient_options(f):
     for d in reversed(decorators):
         f = d(f)
     return f
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_hhmm(text: str, option: str):
+    """`08:00` → time(8, 0); anything else is one clear error."""
+    from datetime import time
+
+    m = _HHMM.match(text.strip())
+    if not m:
+        raise click.BadParameter(f"{option} {text!r} is not a 24-hour HH:MM time (e.g. 08:00)")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def times_options(f):
+    """Clinic administration times used where the protocol gives only a day (request.times)."""
+    decorators = [
+        click.option("--clinic-start", metavar="HH:MM",
+                     help="Time of single daily clinic doses and infusion starts (default 09:00)."),
+        click.option("--q12h-first", metavar="HH:MM",
+                     help="First dose of a q12h series; the next is 12 h later (default 08:00)."),
+        click.option("--tid-times", metavar="HH:MM,HH:MM,HH:MM",
+                     help="Times of three-times-daily doses (default 08:00,14:00,20:00)."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def administration_times(params: dict):
+    """request.AdministrationTimes from --clinic-start/--q12h-first/--tid-times (defaults kept)."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from ..request import AdministrationTimes
+
+    times = AdministrationTimes()
+    if params.get("clinic_start"):
+        times = replace(times, clinic_start=parse_hhmm(params["clinic_start"], "--clinic-start"))
+    if params.get("q12h_first"):
+        times = replace(times, q12h_first=parse_hhmm(params["q12h_first"], "--q12h-first"))
+    if params.get("tid_times"):
+        parts = [p for p in params["tid_times"].split(",")]
+        if len(parts) != 3:
+            raise click.BadParameter(f"--tid-times {params['tid_times']!r} must be three HH:MM times, e.g. 08:00,14:00,20:00")
+        tid = tuple(parse_hhmm(p, "--tid-times") for p in parts)
+        if list(tid) != sorted(set(tid)):
+            raise click.BadParameter(f"--tid-times {params['tid_times']!r} must be three different times in order")
+        times = replace(times, per_day=MappingProxyType({**times.per_day, 3: tid}))
+    return times

@@ -13,7 +13,7 @@ from ..errors import RegimensError
 from ..request import ScheduleRequest
 from ..source import ProtocolFile
 from ..timeline import Timeline
-from .options import parse_date, parse_pairs
+from .options import administration_times, parse_date, parse_pairs
 
 
 def generated_at(environ: dict[str, str] | None = None) -> datetime:
@@ -55,6 +55,7 @@ def build(params: dict[str, Any]) -> Built:
         choices=parse_pairs(params.get("choose") or (), "--choose"),
         actual_starts=actual,
         start_at=params.get("start_at"),
+        times=administration_times(params),
     )
     tl = compile_timeline(pf, request)
     # Dosing (issue 4) plugs in here: measurements + modifications -> patient doses.

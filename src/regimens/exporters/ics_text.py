@@ -1,0 +1,169 @@
+"""The words of the iCalendar export: short SUMMARY lines for a phone screen and plain-text
+DESCRIPTIONs that say what to give, how much (as written and as calculated), where it comes from.
+
+Kept apart from ics.py (which decides *which* events exist and *when*) so that wording can be
+changed and reviewed by a pharmacist without touching the calendar logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from ..notation import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
+from ..timeline import DoseEvent, Timeline
+
+SHORT_NOT_PUBLIC = "dose not public"
+_STATUS_PREFIX = {"omitted": "OMITTED: ", "held": "HELD: "}
+_SUMMARY_MAX = 90
+
+
+def where(e: DoseEvent, tl: Timeline, last_day: int | None = None) -> str:
+    """`C1 D4`, `C2 D1–28`; the phase is named when the timeline has several."""
+    days = f"D{e.day}" if not last_day or last_day == e.day else f"D{e.day}–{last_day}"
+    multi_phase = len({c.phase_id for c in tl.cycles}) > 1
+    numbered = e.phase_id != _course_id(e, tl)
+    parts = []
+    if multi_phase:
+        parts.append(e.phase if len(e.phase) <= 24 else e.phase_id)
+    if numbered or not multi_phase:
+        parts.append(f"C{e.cycle}")
+    parts.append(days)
+    return " ".join(parts)
+
+
+def _course_id(e: DoseEvent, tl: Timeline) -> str:
+    for c in tl.cycles:
+        if c.cycle_id == e.cycle_id:
+            return c.course_id
+    return ""
+
+
+def dose_short(e: DoseEvent) -> str:
+    """The dose a nurse or patient acts on: the calculated patient dose when there is one."""
+    if e.not_public:
+        return SHORT_NOT_PUBLIC
+    if e.patient_dose is not None:
+        return format_dose(e.patient_dose, e.patient_unit or e.unit)
+    if e.dose is None:
+        return ""
+    return format_dose(e.dose, e.unit)
+
+
+def drug_line(e: DoseEvent, tall: Mapping[str, str] | None, extra: str = "") -> str:
+    """`vinCRIStine 2 mg IV` (+ extra such as `continuous`)."""
+    bits = [display_drug(e.title, tall), dose_short(e), e.route or "", extra]
+    return " ".join(b for b in bits if b)
+
+
+def summary(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *, last_day: int | None = None,
+            head: str = "", extra: str = "") -> str:
+    prefix = _STATUS_PREFIX.get(e.status, "")
+    if e.kind == "phase":
+        text = e.title
+    elif e.drug:
+        lead = head or ("Step-up: " if e.step == "step-up" else "Premed: " if e.premed_for else "")
+        text = f"{lead}{drug_line(e, tall, extra)} — {where(e, tl, last_day)}"
+    else:
+        text = f"{e.title} — {where(e, tl, last_day)}"
+    text = ismp_clean(prefix + text)
+    if len(text) > _SUMMARY_MAX:
+        text = text[: _SUMMARY_MAX - 1].rstrip() + "…"
+    return text
+
+
+def description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *,
+                timing: Sequence[str] = (), doses: str | None = None) -> str:
+    """Plain text (no HTML: Google shows it raw), a few hundred characters."""
+    lines: list[str] = []
+    if e.status != "planned":
+        lines.append(f"{e.status.upper()}: {e.status_reason or 'no reason given'}")
+    if e.drug:
+        lines.append(display_drug(e.title, tall) + (f" ({e.drug})" if e.drug.lower() != e.title.lower() else ""))
+        if e.not_public:
+            lines.append(f"Dose: {NOT_PUBLIC_TEXT}")
+        else:
+            lines.append(f"Dose as written: {format_dose(e.dose, e.unit) if e.dose is not None else NOT_PUBLIC_TEXT}")
+            lines.extend(_calculated(e))
+        if e.route:
+            lines.append(f"Route: {e.route}")
+        if e.duration_minutes and not e.continuous:
+            lines.append(f"Given over: {_minutes(e.duration_minutes)}")
+        if e.premed_for:
+            lines.append(f"Premedication for {display_drug(e.premed_for, tall)}")
+        if e.step:
+            lines.append(f"Step: {e.step}")
+    else:
+        lines.append(e.title)
+    lines.extend(timing)
+    lines.append(f"Cycle {e.cycle}, day {e.day}: {e.phase} ({e.cycle_id})")
+    if doses:
+        lines.append(doses)
+    elif e.dose_number and e.doses_total and e.doses_total > 1:
+        lines.append(f"Dose {e.dose_number} of {e.doses_total} in this cycle")
+    if e.window:
+        lines.append(f"Allowed window: {e.window}")
+    if e.decision:
+        lines.append(f"{'Optional, included by' if e.optional else 'Chosen by'}: {e.decision}")
+    if e.note:
+        lines.append(f"Note: {e.note}")
+    src = e.source_cite or e.source
+    if src:
+        lines.append(f"Source: {src}" + (f" (confidence {e.confidence})" if e.confidence else ""))
+    lines.append(f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
+                 f" (sha256 {tl.content_hash[:12]})")
+    return ismp_clean("\n".join(lines))
+
+
+def _calculated(e: DoseEvent) -> list[str]:
+    if e.patient_dose is None:
+        if e.unit and ("/m2" in e.unit or "/kg" in e.unit):
+            return ["Calculated dose: not calculated (no measurements given)"]
+        return []
+    out = [f"Calculated dose: {format_dose(e.patient_dose, e.patient_unit or e.unit)}"]
+    w = e.working
+    if w is not None:
+        out.append(f"  {w.measurement}; {w.formula}")
+        out.extend(f"  {x}" for x in (w.band, w.cap, w.rounding, w.modification) if x)
+    return out
+
+
+def _minutes(m: int) -> str:
+    if m % 1440 == 0:
+        return f"{m // 1440} day{'s' if m != 1440 else ''} ({m // 60} h)"
+    if m % 60 == 0:
+        return f"{m // 60} h"
+    return f"{m} min" if m < 60 else f"{format_number(m / 60, 2)} h"
+
+
+def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: int, bags: int) -> list[str]:
+    return [
+        f"Continuous infusion for {_minutes(minutes)}: starts {start:%Y-%m-%d %H:%M}, "
+        f"ends {end:%Y-%m-%d %H:%M} ({start.tzinfo})",
+        f"Bag changes: every {bag_hours} h ({bags} bag{'s' if bags != 1 else ''}), counted in elapsed "
+        "pump time, so on a daylight-saving change day the clock time moves by one hour",
+    ]
+
+
+def calendar_name(tl: Timeline, label: str | None, part: str | None) -> str:
+    name = f"{tl.protocol_id.upper()} arm {tl.arm}"
+    if part:
+        name += f" ({part})"
+    return f"{label} — {name}" if label else name
+
+
+def calendar_description(tl: Timeline, label: str | None, tz: str) -> str:
+    lines = []
+    if label:
+        lines.append(f"Patient: {label}")
+    lines += [
+        f"{tl.protocol_title}",
+        f"Protocol {tl.protocol_id} v{tl.protocol_version} (sha256 {tl.content_hash}), "
+        f"arm {tl.arm}: {tl.arm_name}",
+    ]
+    if tl.choices:
+        lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
+    lines.append(f"Revision {tl.revision}; times in {tz}")
+    lines.extend(f"WARNING: {w}" for w in tl.warnings)
+    lines.append("Not a substitute for the full protocol. Confirm every dose with the care team.")
+    return ismp_clean("\n".join(lines))

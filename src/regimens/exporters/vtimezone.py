@@ -1,0 +1,147 @@
+"""VTIMEZONE components that every calendar client reads the same way.
+
+Why not icalendar's `add_missing_timezones()`: its output (icalendar 7.3) lists DST onsets as
+comma-separated RDATEs, of which Thunderbird (ical.js) and vobject/Radicale read only the first
+value, and writes the DAYLIGHT onset one hour late by the RFC 5545 rule (onset = DTSTART -
+TZOFFSETFROM). Both put DST-period doses an hour off in those clients (measured; see
+shared/reference/calendar-interop.md §4).
+
+What this module writes instead, from the IANA database (zoneinfo):
+  - the form Outlook, Google and Apple emit themselves: one STANDARD and one DAYLIGHT
+    sub-component, each with a yearly RRULE (`BYMONTH=3;BYDAY=2SU`) and DTSTART at the local
+    wall-clock time *before* the change (02:00 for US spring-forward), when the zone's changes
+    over the covered years follow one such rule pair (true for every zone with DST today);
+  - otherwise (a zone whose rules changed inside the covered years) one sub-component per
+    change, each with a single DTSTART and no RDATE lists, which every parser reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
+
+@dataclass(frozen=True)
+class _Change:
+    local: datetime
+    """Wall-clock time of the change, in the offset in force before it (naive)."""
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    dst: bool
+
+
+def _changes(tz: ZoneInfo, first: date, last: date) -> list[_Change]:
+    """Every UTC-offset change in [first, last], found by a daily scan and bisection to the
+    minute (tz changes happen on whole minutes)."""
+    t = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    out: list[_Change] = []
+    prev = t.astimezone(tz).utcoffset()
+    step = timedelta(days=1)
+    while t < end:
+        nxt = t + step
+        off = nxt.astimezone(tz).utcoffset()
+        if off != prev:
+            lo, hi = t, nxt  # offset(lo) == prev, offset(hi) != prev
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(second=0, microsecond=0)
+                if mid <= lo:
+                    mid = lo + timedelta(minutes=1)
+                if mid.astimezone(tz).utcoffset() == prev:
+                    lo = mid
+                else:
+                    hi = mid
+            after = hi.astimezone(tz)
+            out.append(_Change(local=(hi + prev).replace(tzinfo=None), offset_from=prev,
+                               offset_to=after.utcoffset(), name=after.tzname() or "",
+                               dst=bool(after.dst())))
+            prev = off
+        t = nxt
+    return out
+
+
+def _byday(d: date) -> str | None:
+    """`2SU` (second Sunday) or `-1SU` (last Sunday) style rule for a date, preferring the
+    from-the-end form for the last week (EU rules) and the nth form otherwise (US rules)."""
+    wd = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[d.weekday()]
+    nth = (d.day - 1) // 7 + 1
+    nxt_month = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+    from_end = (nxt_month - d).days
+    if from_end <= 7:
+        return f"-1{wd}"
+    return f"{nth}{wd}"
+
+
+def _rule_for(changes: list[_Change]) -> str | None:
+    """A yearly RRULE that reproduces every change, or None."""
+    if not changes:
+        return None
+    a = changes[0]
+    rule = (a.local.month, _byday(a.local.date()), a.local.time(), a.offset_from, a.offset_to, a.name)
+    years = [c.local.year for c in changes]
+    if years != list(range(years[0], years[0] + len(years))):
+        return None
+    for c in changes:
+        if (c.local.month, _byday(c.local.date()), c.local.time(), c.offset_from, c.offset_to, c.name) != rule:
+            return None
+    return f"FREQ=YEARLY;BYMONTH={a.local.month};BYDAY={rule[1]}"
+
+
+def _sub(c: _Change, rrule: str | None) -> TimezoneStandard | TimezoneDaylight:
+    sub = TimezoneDaylight() if c.dst else TimezoneStandard()
+    sub.add("tzname", c.name)
+    sub.add("tzoffsetfrom", c.offset_from)
+    sub.add("tzoffsetto", c.offset_to)
+    sub.add("dtstart", c.local)
+    if rrule:
+        sub.add("rrule", _parse_rrule(rrule))
+    return sub
+
+
+def _parse_rrule(text: str) -> dict:
+    from icalendar import vRecur
+
+    return vRecur.from_ical(text)
+
+
+@lru_cache(maxsize=64)
+def vtimezone(tzid: str, first: date, last: date) -> Timezone:
+    """A VTIMEZONE for `tzid` valid for every instant from `first` to `last` (dates in the zone).
+
+    Covers the year before `first` so that the observance in force at `first` has a DTSTART
+    before it, and the year after `last` for events that end after it.
+    """
+    tz = ZoneInfo(tzid)
+    lo, hi = date(first.year - 1, 1, 1), date(last.year + 1, 12, 31)
+    changes = _changes(tz, lo, hi)
+    vtz = Timezone()
+    vtz.add("tzid", tzid)
+    if not changes:
+        # No change in the covered years: one STANDARD observance from the start.
+        noon = datetime(lo.year, 1, 1, 12, tzinfo=UTC).astimezone(tz)
+        off = noon.utcoffset()
+        vtz.add_component(_sub(_Change(datetime(lo.year, 1, 1), off, off, noon.tzname() or tzid, False), None))
+        return vtz
+    dst = [c for c in changes if c.dst]
+    std = [c for c in changes if not c.dst]
+    rules = (_rule_for(dst), _rule_for(std))
+    if dst and std and all(rules):
+        # The rule pair starts at the first change of the year before `first`, so every
+        # instant from `first` on lies after one of the two onsets.
+        for c, r in sorted([(dst[0], rules[0]), (std[0], rules[1])], key=lambda x: x[0].local):
+            vtz.add_component(_sub(c, r))
+        return vtz
+    # Irregular changes: the observance in force before the first one, then one per change.
+    before = datetime(lo.year, 1, 1, 12, tzinfo=UTC).astimezone(tz)
+    off = changes[0].offset_from
+    vtz.add_component(_sub(_Change(datetime(lo.year, 1, 1), off, off, before.tzname() or tzid,
+                                   bool(before.dst())), None))
+    for c in changes:
+        vtz.add_component(_sub(c, None))
+    return vtz
