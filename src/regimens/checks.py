@@ -157,7 +157,13 @@ def _phases(p: Protocol) -> Iterator[Problem]:
         if pid in p.courses:
             yield base, f"id {pid!r} names both a phase and a course; ids must be unique"
         for j, cid in enumerate(ph.pattern):
-            if cid not in p.courses:
+            if cid in p.phases:
+                # Patterns hold courses only, which is what keeps an arm from looping back on itself.
+                yield base + ("pattern", j), (
+                    f"{cid!r} is a phase; a pattern lists courses ({', '.join(p.courses)}),"
+                    " so a phase cannot contain or repeat a phase"
+                )
+            elif cid not in p.courses:
                 yield base + ("pattern", j), f"unknown course {cid!r}; courses are: {', '.join(p.courses)}"
         if isinstance(ph.cycles, str):
             d = p.decisions.get(ph.cycles)

@@ -28,6 +28,11 @@ def parse_days(text: str) -> tuple[int, ...]:
             out.extend(range(lo, hi + 1))
         elif part.isdigit():
             out.append(int(part))
+        elif part.startswith("-") and part[1:].strip().isdigit():
+            raise ValueError(
+                f"day list {text!r} has a negative day {part!r}; day 1 is the first day of a course,"
+                " so days before it belong to an earlier element"
+            )
         else:
             raise ValueError(
                 f"cannot read day list {text!r}: days are whole numbers >= 1 or ranges like '1-7'"

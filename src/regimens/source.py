@@ -50,7 +50,7 @@ def _node_to_python(node: yaml.Node, path: Path_, lines: dict, dups: list) -> An
                 continue
             key = key_node.value
             if key in out:
-                dups.append((path + (key,), key_node, f"duplicate key {key!r}; each id once"))
+                dups.append((path + (key,), key_node, f"duplicate key {key!r}; give it once (YAML would silently keep only the last)"))
                 continue
             lines[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _node_to_python(value_node, path + (key,), lines, dups)
@@ -89,8 +89,14 @@ def parse_text(text: str, filename: str) -> tuple[dict, dict]:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or str(exc)
+        if exc.context and exc.context_mark is not None:
+            # "found unexpected end of stream" at the last line says nothing about where the
+            # unclosed quote or bracket began; the context mark does.
+            problem = f"{problem} {exc.context} that starts at line {exc.context_mark.line + 1}"
+            if "end of stream" in (exc.problem or ""):
+                mark = exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ProtocolError(
             [Diagnostic(filename, line, col, "", f"YAML syntax error: {problem}; check indentation and quoting")]
         ) from None
@@ -109,8 +115,36 @@ def parse_text(text: str, filename: str) -> tuple[dict, dict]:
             ]
         )
     if not isinstance(data, dict):
-        raise ProtocolError([Diagnostic(filename, 1, 1, "", "a protocol file is a YAML mapping (id:, title:, ...)")])
+        line, col = lines[()]
+        raise ProtocolError([Diagnostic(filename, line, col, "", "a protocol file is a YAML mapping (id:, title:, ...)")])
     return data, lines
+
+
+_EXPECTED = {
+    "tuple_type": "expected a list (YAML `- item` lines or [a, b])",
+    "list_type": "expected a list (YAML `- item` lines or [a, b])",
+    "dict_type": "expected a mapping (`name: value` lines)",
+    "model_type": "expected a mapping (`name: value` lines)",
+    "model_attributes_type": "expected a mapping (`name: value` lines)",
+    "string_type": "expected text; quote it (e.g. \"1-4, 11-14\")",
+}
+
+
+def _field_names() -> set[str]:
+    from pydantic import BaseModel
+
+    from . import model
+
+    names: set[str] = set()
+    for obj in vars(model).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            names.update(obj.model_fields)
+    return names
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _pydantic_message(err: dict) -> str:
@@ -118,10 +152,25 @@ def _pydantic_message(err: dict) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if err["type"] == "extra_forbidden":
-        return "unknown field; check the spelling against docs/protocol-format.md"
+        import difflib
+
+        name = str(err["loc"][-1]) if err["loc"] else ""
+        close = difflib.get_close_matches(name, sorted(_field_names()), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field; {hint}check the spelling against docs/protocol-format.md"
     if err["type"] == "missing":
         return "required field is missing"
     inp = err.get("input")
+    if err["type"] in _EXPECTED:
+        return f"{_EXPECTED[err['type']]}, got {_short(inp)}"
+    if err["type"] in ("float_parsing", "float_type"):
+        return f"expected a number, got {_short(inp)}"
+    if err["type"] in ("int_parsing", "int_type", "int_from_float"):
+        return f"expected a whole number, got {_short(inp)}"
+    if err["type"] == "too_short":
+        ctx = err.get("ctx") or {}
+        need = ctx.get("min_length")
+        return f"needs at least {need} entr{'y' if need == 1 else 'ies'}, got {ctx.get('actual_length', 0)}"
     if err["type"] not in ("value_error", "assertion_error") and isinstance(inp, (str, int, float)):
         msg = f"{msg} (got {inp!r})"
     return msg
@@ -157,6 +206,10 @@ def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
             seen.add((path, msg))
             line, col = _locate(lines, path)
             diags.append(Diagnostic(filename, line, col, _dotted(path), msg))
+        # Report the cross-field problems of the parts that did validate in the same run.
+        for path, msg in _salvaged_problems(data, [_clean_loc(e["loc"]) for e in exc.errors()]):
+            line, col = _locate(lines, path)
+            diags.append(Diagnostic(filename, line, col, _dotted(path), msg))
         raise ProtocolError(sorted(diags, key=lambda d: (d.line, d.col))) from None
     problems = check_protocol(protocol)
     if problems:
@@ -167,6 +220,75 @@ def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
         raise ProtocolError(sorted(diags, key=lambda d: (d.line, d.col)))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return ProtocolFile(protocol, filename, digest, origin)
+
+
+def _validates(cls: Any, value: Any) -> bool:
+    try:
+        cls.model_validate(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Path_, str]]:
+    """Cross-field problems of a file whose schema check failed, so that one run reports all.
+
+    Entries (sources, decisions, courses, items, phases, arms) that validate on their own are
+    assembled into a best-effort Protocol and checked. Problems that could be echoes of a schema
+    error are left out: any under an entry with a schema error, any naming a dropped entry, and
+    unknown-source problems when a source entry was dropped.
+    """
+    from . import model
+    from .checks import check_protocol
+
+    collections = [("sources", model.Source), ("ambiguities", model.Ambiguity),
+                   ("decisions", model.Decision), ("courses", model.Course),
+                   ("phases", model.Phase), ("arms", model.Arm)]
+    if any(len(p) < 2 and p and p[0] in dict(collections) for p in schema_errors):
+        return []  # a whole collection has the wrong shape: nothing reliable to check
+    # An item's schema error taints that item only; any other error taints its whole entry.
+    tainted = {p[:4] if len(p) >= 4 and p[0] == "courses" and p[2] == "items" else p[:2]
+               for p in schema_errors if len(p) >= 2}
+    kept: dict[str, Any] = {}
+    dropped: set[str] = set()
+    index_maps: dict[str, list[int]] = {}  # course id -> original index of each kept item
+    for name, cls in collections:
+        raw = data.get(name, {} if name in ("decisions", "courses", "phases") else [])
+        pairs = list(raw.items()) if isinstance(raw, dict) else list(enumerate(raw)) if isinstance(raw, list) else []
+        good: list[tuple[Any, Any]] = []
+        for key, value in pairs:
+            if name == "courses" and isinstance(value, dict) and isinstance(value.get("items"), list):
+                idx = [k for k, it in enumerate(value["items"]) if _validates(model.Item, it)]
+                if len(idx) != len(value["items"]):
+                    index_maps[key] = idx
+                value = {**value, "items": [value["items"][k] for k in idx]}
+            try:
+                good.append((key, cls.model_validate(value)))
+            except ValidationError:
+                label = key if isinstance(key, str) else value.get("key", value.get("label")) if isinstance(value, dict) else None
+                dropped.add(str(label) if label is not None else f"#{key}")
+        if name == "sources" and len(good) != len(pairs):
+            dropped.add("<source>")
+        kept[name] = dict(good) if isinstance(raw, dict) else tuple(v for _, v in good)
+    common = data.get("common", ())
+    default_arm = data.get("default_arm")
+    salvage = model.Protocol.model_construct(
+        **kept,
+        common=tuple(common) if isinstance(common, list) and all(isinstance(c, str) for c in common) else (),
+        default_arm=default_arm if isinstance(default_arm, str) else None,
+    )
+    out: list[tuple[Path_, str]] = []
+    for path, msg in check_protocol(salvage):
+        if path[:1] == ("courses",) and path[1] in index_maps:
+            if len(path) < 4 or "overlaps item" in msg or path[-1] == "for_drug":
+                continue  # depends on items that were dropped
+            path = path[:3] + (index_maps[path[1]][path[3]],) + path[4:]
+        if path[:2] in tainted or path[:4] in tainted:
+            continue
+        if any(f"{d!r}" in msg for d in dropped) or ("<source>" in dropped and "unknown source" in msg):
+            continue
+        out.append((path, msg))
+    return out
 
 
 def load_path(path: str | Path, origin: str = "file") -> ProtocolFile:

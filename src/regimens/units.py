@@ -71,6 +71,10 @@ def lookup(text: str) -> Unit:
             raise ValueError(
                 f"unit {text!r} is not allowed (ISMP error-prone abbreviation); write {fixed!r}"
             )
+    # m^2 and m² are how people type square metres; the vocabulary spells it m2.
+    squared = text.replace("^2", "2").replace("²", "2").replace(" ", "")
+    if squared in UNITS:
+        raise ValueError(f"unknown unit {text!r}; write {squared!r}")
     known = ", ".join(UNITS)
     raise ValueError(f"unknown unit {text!r}; use one of: {known}")
 
