@@ -383,3 +383,20 @@ def test_site_file_with_the_same_id_completes_a_block(tmp_path, load):
     assert not _phase(tl, "block-2.c1").not_public
     assert _phase(tl, "block-3.c1").not_public  # the rest stays marked
     shutil.rmtree(site)
+
+
+@pytest.mark.parametrize(("weight", "bsa", "dose", "band"), [
+    (20, 0.8, 12, False),   # below 45 kg: 15 mcg/m2/day x 0.8 m2 = 12 mcg/day
+    (44, 1.9, 28, False),   # 15 x 1.9 = 28.5 mcg/day, above the label's "max 28 mcg/day"
+    (50, 1.5, 28, True),    # from 45 kg: 28 mcg/day flat, whatever the BSA
+])
+def test_label_variant_patient_dose_band_and_cap(timeline, weight, bsa, dose, band):
+    from regimens.dosing import Measurements, resolve_doses
+
+    tl = timeline(P, start=NEXT, arm="B", start_at="blina-block-1",
+                  choices={"blinatumomab_dose": "label"})
+    tl = resolve_doses(tl, Measurements(weight_kg=weight, bsa_m2=bsa))
+    doses = [e for e in tl.events if e.drug == "blinatumomab"]
+    assert [(e.patient_dose, e.patient_unit) for e in doses] == [(dose, "mcg/day")] * 2
+    assert (doses[0].working.band is not None) == band
+    assert (doses[0].working.cap is not None) == (weight == 44)
