@@ -1,0 +1,177 @@
+"""Printable sheets: nurse administration sheet, pharmacist check sheet and patient calendar.
+
+One HTML document per sheet (Jinja2, autoescaped, CSS inlined, no network resource); the PDF is
+that same HTML laid out by WeasyPrint, imported only when a PDF is asked for. Nothing here reads
+the clock: the generation time is passed in and also becomes the PDF's creation date, so the same
+inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from .. import __version__
+from ..errors import RegimensError
+from ..timeline import Cycle, DoseEvent, Timeline
+from . import patient_calendar, sheet_views
+
+KINDS = ("nurse", "pharmacist", "patient")
+LAYOUTS = ("day", "overview")
+PAPERS = {"letter": "letter", "a4": "A4"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the timeline to print; empty means all of it. Fields combine (intersection)."""
+
+    cycle: str | None = None
+    """A cycle number (`2`) or a cycle id from the timeline (`maintenance.c2`)."""
+    phase: str | None = None
+    """A phase id or display name."""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class SheetOptions:
+    kind: str = "nurse"
+    layout: str = "day"
+    """Nurse sheet only: `day` (a page per treatment day) or `overview` (a row per day)."""
+    paper: str = "letter"
+    patient_name: str | None = None
+    mrn: str | None = None
+    dob: str | None = None
+    allergies: str | None = None
+    tall_man: Mapping[str, str] | None = None
+    """None means regimens.notation.DEFAULT_TALL_MAN."""
+    generator: str = f"regimens {__version__}"
+
+
+@dataclass(frozen=True)
+class Selected:
+    label: str
+    cycles: tuple[Cycle, ...]
+    events: tuple[DoseEvent, ...]
+    date_from: date
+    date_to: date
+
+
+def select(tl: Timeline, sel: Selection) -> Selected:
+    """The cycles and events a sheet covers, or a one-line error naming what exists."""
+    cycles = list(tl.cycles)
+    labels: list[str] = []
+    if sel.phase is not None:
+        want = sel.phase.strip().lower()
+        cycles = [c for c in cycles if want in (c.phase_id.lower(), c.phase.lower())]
+        if not cycles:
+            names = ", ".join(dict.fromkeys(f"{c.phase_id} ({c.phase})" for c in tl.cycles))
+            raise RegimensError(f"--phase {sel.phase!r}: no such phase in this timeline; phases: {names}")
+        labels.append(cycles[0].phase)
+    if sel.cycle is not None:
+        cycles = _pick_cycles(tl, cycles, sel)
+        labels.append(", ".join(f"cycle {c.cycle} ({c.cycle_id})" for c in cycles))
+    ids = {c.cycle_id for c in cycles}
+    events = [e for e in tl.events if e.cycle_id in ids]
+    lo, hi = sel.date_from, sel.date_to
+    if lo and hi and lo > hi:
+        raise RegimensError(f"--from {lo} is after --to {hi}; give the earlier date first")
+    if lo or hi:
+        events = [e for e in events if (lo is None or e.end_date >= lo) and (hi is None or e.date <= hi)]
+        labels.append(f"{lo or 'start'} to {hi or 'end'}")
+    if not events:
+        raise RegimensError(
+            f"the selection ({'; '.join(labels) or 'whole timeline'}) holds no events; "
+            f"the timeline runs {tl.start} to {tl.end}")
+    used = {e.cycle_id for e in events}
+    return Selected(
+        label="; ".join(labels) or "whole timeline",
+        cycles=tuple(c for c in cycles if c.cycle_id in used),
+        events=tuple(events),
+        date_from=max(lo, min(e.date for e in events)) if lo else min(e.date for e in events),
+        date_to=min(hi, max(e.end_date for e in events)) if hi else max(e.end_date for e in events),
+    )
+
+
+def _pick_cycles(tl: Timeline, cycles: list[Cycle], sel: Selection) -> list[Cycle]:
+    text = sel.cycle.strip()
+    by_id = [c for c in cycles if c.cycle_id == text]
+    if by_id:
+        return by_id
+    if text.isdigit():
+        found = [c for c in cycles if c.cycle == int(text)]
+        if len(found) == 1:
+            return found
+        if len(found) > 1:
+            ids = ", ".join(c.cycle_id for c in found)
+            raise RegimensError(f"--cycle {text} is in several phases ({ids}); add --phase NAME or give the cycle id")
+    known = ", ".join(c.cycle_id for c in cycles) or "none"
+    raise RegimensError(f"--cycle {text!r}: no such cycle here; give a number or one of: {known}")
+
+
+def render_html(tl: Timeline, selection: Selection, options: SheetOptions, generated_at: datetime) -> str:
+    """The sheet as one self-contained HTML document."""
+    if options.kind not in KINDS:
+        raise RegimensError(f"unknown sheet kind {options.kind!r}; use one of {', '.join(KINDS)}")
+    if options.layout not in LAYOUTS:
+        raise RegimensError(f"unknown layout {options.layout!r}; use day or overview")
+    if options.paper not in PAPERS:
+        raise RegimensError(f"unknown paper {options.paper!r}; use letter or a4")
+    chosen = select(tl, selection)
+    ctx = sheet_views.common(tl, chosen, options, generated_at)
+    ctx["page_size"] = PAPERS[options.paper]
+    if options.kind == "nurse":
+        ctx.update(sheet_views.nurse(tl, chosen, options))
+        template = "nurse_day.html.j2" if options.layout == "day" else "nurse_overview.html.j2"
+        if not ctx["days"]:
+            raise RegimensError(f"the selection ({chosen.label}) has no administrations; nothing to give or sign")
+    elif options.kind == "pharmacist":
+        ctx.update(sheet_views.pharmacist(tl, chosen, options))
+        template = "pharmacist.html.j2"
+    else:
+        ctx.update(patient_calendar.patient(tl, chosen, options))
+        template = "patient.html.j2"
+    html = _environment().get_template(template).render(**ctx)
+    sheet_views.assert_no_micro(html)
+    return html
+
+
+_ENV = None
+
+
+def _environment():
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        _ENV = jinja2.Environment(
+            loader=jinja2.PackageLoader("regimens", "templates/sheet"),
+            autoescape=True,  # patient names and protocol notes are user text
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    return _ENV
+
+
+def _no_fetch(url: str, *args, **kwargs):
+    # The sheet is self-contained; refusing every fetch keeps a stray URL in user text inert.
+    raise ValueError(f"sheets load no external resources ({url})")
+
+
+def render_pdf(html: str) -> bytes:
+    """Lay out the HTML with WeasyPrint as a tagged PDF/UA-1 document (accessible structure).
+
+    The creation and modification dates come from the `dcterms.created/modified` meta elements the
+    template writes from the generation time, so two runs give identical bytes."""
+    try:
+        import weasyprint
+    except ImportError:
+        raise RegimensError(
+            "PDF output needs WeasyPrint: pip install 'regimens[pdf]' (or use --format html)") from None
+    doc = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch)
+    # A fixed identifier derived from the content keeps the bytes reproducible.
+    ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    return doc.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident)

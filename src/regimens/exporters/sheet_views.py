@@ -1,0 +1,298 @@
+"""What each printable sheet shows, as plain data for the templates (no HTML here).
+
+Doses are never computed here: `dose` is as written, `patient_dose` and `working` come from the
+dosing step. The only arithmetic is the pharmacist's cumulative sum, shown with its terms.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+
+from ..notation import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, format_unit, ismp_clean
+from ..timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
+from .tabular import dose_as_written, patient_dose_text
+
+GIVEN = (KIND_ADMINISTRATION, KIND_PREMEDICATION)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+# Drugs whose lifetime cumulative dose is checked before each dose (anthracyclines and
+# anthracenediones for cardiotoxicity, bleomycin for lung toxicity). Highlighting only: no limit
+# is printed because no limit is sourced in this project.
+CUMULATIVE_WATCH = ("daunorubicin", "doxorubicin", "idarubicin", "epirubicin", "mitoxantrone",
+                    "valrubicin", "bleomycin")
+
+
+def long_date(d: date) -> str:
+    """`Monday 4 January 2027`: unambiguous in every locale (no 01/04 vs 04/01)."""
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def clean(text: str | None) -> str:
+    return ismp_clean(text or "")
+
+
+def drug_name(e: DoseEvent, table) -> str:
+    return display_drug(e.drug or e.title, table)
+
+
+def assert_no_micro(text: str) -> None:
+    # Last line of defence: every value passed through ismp_clean, so this never fires unless a
+    # template itself is wrong.
+    if "µg" in text or "μg" in text:
+        raise AssertionError("a sheet contains µg; ISMP notation requires mcg")
+
+
+def measurement_view(m: Any) -> dict[str, str] | None:
+    """Height, weight, BSA and date measured, from whatever the dosing step attached."""
+    if m is None:
+        return None
+
+    def pick(*names):
+        for n in names:
+            v = m.get(n) if isinstance(m, dict) else getattr(m, n, None)
+            if v is not None:
+                return v
+        return None
+
+    def num(v, unit):
+        return f"{format_number(v, 2)} {unit}" if isinstance(v, int | float) else (str(v) if v else "")
+
+    measured = pick("measured_on", "measured", "date")
+    formula = pick("bsa_formula", "formula")
+    bsa = num(pick("bsa_m2", "bsa"), "m²")
+    if bsa and formula:
+        bsa += f" ({str(formula).replace('_', ' ').title()})"
+    cap = pick("bsa_cap", "bsa_cap_m2")
+    if bsa and cap:
+        bsa += f", capped at {format_number(cap, 2)} m²"
+    return {
+        "height": num(pick("height_cm", "height"), "cm"),
+        "weight": num(pick("weight_kg", "weight"), "kg"),
+        "bsa": bsa,
+        "age": num(pick("age_years", "age"), "years"),
+        "measured": measured.isoformat() if isinstance(measured, date) else str(measured or ""),
+    }
+
+
+def common(tl: Timeline, chosen, options, generated_at: datetime) -> dict[str, Any]:
+    gen = generated_at.strftime("%Y-%m-%d %H:%M UTC")
+    return {
+        "kind": options.kind,
+        "title": clean(tl.protocol_title),
+        "protocol_id": tl.protocol_id,
+        "version": tl.protocol_version,
+        "content_hash": tl.content_hash,
+        "hash_short": tl.content_hash[:12],
+        "origin": tl.protocol_origin,
+        "path": tl.protocol_path,
+        "arm": tl.arm,
+        "arm_name": clean(tl.arm_name),
+        "choices": list(tl.choices),
+        "warnings": [clean(w) for w in tl.warnings],
+        "selection": chosen.label,
+        "range": f"{long_date(chosen.date_from)} to {long_date(chosen.date_to)}",
+        "patient": {"name": options.patient_name, "mrn": options.mrn, "dob": options.dob,
+                    "allergies": options.allergies},
+        "measure": measurement_view(tl.measurements),
+        "generated": gen,
+        "generated_iso": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generator": options.generator,
+    }
+
+
+def _duration(e: DoseEvent) -> str:
+    if e.continuous:
+        days = (e.end_date - e.date).days + 1
+        return f"continuous infusion, {days} day{'s' if days != 1 else ''} (to {e.end_date.isoformat()})"
+    if e.duration_minutes:
+        h, m = divmod(e.duration_minutes, 60)
+        return "over " + " ".join(x for x in (f"{h} h" if h else "", f"{m} min" if m else "") if x)
+    return ""
+
+
+def _written(e: DoseEvent) -> str:
+    text = dose_as_written(e)
+    spec = e.dose_spec
+    if spec is not None and spec.cap and not e.not_public:
+        text += f" (max {format_number(spec.cap)} {format_unit(spec.cap_unit or '')})"
+    return clean(text)
+
+
+def _notes(e: DoseEvent) -> list[str]:
+    notes = []
+    if e.status != "planned":
+        notes.append(f"{e.status.upper()}: {e.status_reason or 'see plan'}")
+    if e.optional:
+        notes.append("optional")
+    if e.decision:
+        notes.append(f"because {e.decision}")
+    if e.window:
+        notes.append(f"window: {e.window}")
+    if e.note:
+        notes.append(e.note)
+    if e.confidence and e.confidence != "high":
+        notes.append(f"source confidence {e.confidence}")
+    return [clean(n) for n in notes]
+
+
+def _row(e: DoseEvent, table) -> dict[str, Any]:
+    flags = []
+    if e.kind == KIND_PREMEDICATION:
+        flags.append("PREMEDICATION")
+    if e.step:
+        flags.append(e.step.upper())
+    if e.not_public:
+        flags.append("DOSE NOT PUBLIC")
+    calculated = "" if e.not_public else clean(patient_dose_text(e))
+    return {
+        "time": e.time.strftime("%H:%M") if e.time else "",
+        "drug": drug_name(e, table),
+        "flags": flags,
+        "written": _written(e),
+        "calculated": calculated or ("NOT PUBLIC" if e.not_public else "—"),
+        "route": e.route or "",
+        "duration": _duration(e),
+        "premed_for": f"before {display_drug(e.premed_for, table)}" if e.premed_for else "",
+        "dose_no": f"{e.dose_number} of {e.doses_total}" if e.dose_number and e.doses_total and e.doses_total > 1 else "",
+        "notes": _notes(e),
+        "status": e.status,
+        "not_public": e.not_public,
+    }
+
+
+def _where(evs: list[DoseEvent]) -> str:
+    parts = dict.fromkeys(f"{e.phase}, cycle {e.cycle}, day {e.day}" for e in evs)
+    return " + ".join(parts)
+
+
+def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
+    table = options.tall_man
+    by_day: OrderedDict[date, list[DoseEvent]] = OrderedDict()
+    for e in chosen.events:
+        if e.kind in GIVEN and chosen.date_from <= e.date <= chosen.date_to:
+            by_day.setdefault(e.date, []).append(e)
+    days = []
+    for d, evs in by_day.items():
+        flags = []
+        for e in evs:
+            if e.step:
+                flags.append(f"{e.step.upper()} DOSE DAY: {drug_name(e, table)} {format_dose(e.dose, e.unit)}")
+            if e.kind == KIND_PREMEDICATION:
+                flags.append(f"PREMEDICATION REQUIRED: {drug_name(e, table)}"
+                             + (f" before {display_drug(e.premed_for, table)}" if e.premed_for else ""))
+            if e.not_public:
+                flags.append(f"DOSE NOT PUBLIC: {drug_name(e, table)}: {NOT_PUBLIC_TEXT}; "
+                             "do not give from this sheet without the full protocol")
+            if e.status != "planned":
+                flags.append(f"{e.status.upper()}: {drug_name(e, table)} ({clean(e.status_reason)})")
+        running = [
+            f"{drug_name(e, table)} {_written(e)} {e.route or ''} since {e.date.isoformat()}, "
+            f"last day {e.end_date.isoformat()}"
+            for e in tl.events if e.kind in GIVEN and e.continuous and e.date < d <= e.end_date
+        ]
+        also = [clean(f"{e.kind}: {e.title}") + (f" (to {e.end_date.isoformat()})" if e.end_date != e.date else "")
+                for e in tl.events if e.kind not in GIVEN and e.kind not in ("phase", "rest") and e.date <= d <= e.end_date]
+        first = evs[0]
+        days.append({
+            "date": long_date(d), "iso": d.isoformat(), "where": clean(_where(evs)),
+            "cycle": first.cycle, "day": first.day, "phase": clean(first.phase),
+            "rows": [_row(e, table) for e in evs], "flags": [clean(f) for f in dict.fromkeys(flags)],
+            "running": [clean(r) for r in running], "also": also,
+        })
+    return {"days": days, "orientation": "landscape"}
+
+
+def _amount(dose: float | None, unit: str | None, e: DoseEvent) -> tuple[float, str, str] | None:
+    """One event's contribution to a cumulative total: (amount, unit, term shown)."""
+    if dose is None or not unit:
+        return None
+    if unit.endswith("/day") and e.continuous:
+        days = (e.end_date - e.date).days + 1
+        base = unit[: -len("/day")]
+        return dose * days, base, f"{format_dose(dose, unit)} × {days} days"
+    return dose, unit, format_dose(dose, unit)
+
+
+def _sum_line(terms: list[tuple[float, str, str]]) -> tuple[str, str]:
+    """(`2 × 20 mg + 9 mcg/day × 7 days`, `103 mg`) with equal neighbours grouped."""
+    grouped: list[list] = []
+    for amount, unit, shown in terms:
+        if grouped and grouped[-1][1] == shown:
+            grouped[-1][0] += 1
+        else:
+            grouped.append([1, shown])
+    expr = " + ".join(f"{n} × {s}" if n > 1 else s for n, s in grouped)
+    total = sum(a for a, _, _ in terms)
+    return expr, format_dose(total, terms[0][1])
+
+
+def _cumulative(tl: Timeline, chosen, table) -> list[dict[str, Any]]:
+    sheet_uids = {e.uid for e in chosen.events}
+    keyed: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+    for e in tl.events:
+        if e.kind not in GIVEN or not e.drug or e.date > chosen.date_to:
+            continue
+        written = None if e.not_public else _amount(e.dose, e.unit, e)
+        unit_key = written[1] if written else (e.unit or "")
+        row = keyed.setdefault((e.drug, unit_key), {
+            "drug": display_drug(e.drug, table), "watch": any(w in e.drug for w in CUMULATIVE_WATCH),
+            "sheet": [], "to_date": [], "calc": [], "not_public": 0, "skipped": 0})
+        if e.status != "planned":
+            row["skipped"] += 1
+            continue
+        if written is None:
+            row["not_public"] += 1
+            continue
+        row["to_date"].append(written)
+        if e.uid in sheet_uids:
+            row["sheet"].append(written)
+        calc = _amount(e.patient_dose, e.patient_unit, e) if not e.not_public else None
+        row["calc"].append(calc)
+    out = []
+    for row in keyed.values():
+        line = {"drug": row["drug"], "watch": row["watch"], "not_public": row["not_public"],
+                "skipped": row["skipped"]}
+        for key in ("sheet", "to_date"):
+            line[key] = _sum_line(row[key]) if row[key] else ("", "none")
+        calcs = row["calc"]
+        if calcs and all(c is not None for c in calcs) and len({c[1] for c in calcs}) == 1:
+            line["calc"] = _sum_line(calcs)[1]
+        else:
+            line["calc"] = "not calculated" if calcs else ""
+        out.append({k: clean(v) if isinstance(v, str) else (tuple(clean(x) for x in v) if isinstance(v, tuple) else v)
+                    for k, v in line.items()})
+    return out
+
+
+def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
+    table = options.tall_man
+    rows = []
+    for e in chosen.events:
+        if e.kind not in GIVEN or not e.drug or not (chosen.date_from <= e.date <= chosen.date_to):
+            continue
+        w = e.working
+        if e.not_public:
+            final = NOT_PUBLIC_TEXT
+        else:
+            final = patient_dose_text(e) or "not calculated"
+        rows.append({
+            "date": e.date.isoformat(), "where": f"C{e.cycle} D{e.day}", "cycle_id": e.cycle_id,
+            "drug": drug_name(e, table), "route": e.route or "", "written": _written(e),
+            "dose_no": f"{e.dose_number} of {e.doses_total}" if e.doses_total and e.doses_total > 1 else "",
+            "basis": clean(w.basis.replace("_", " ")) if w else "",
+            "measurement": clean(w.measurement) if w else "",
+            "formula": clean(w.formula) if w else "",
+            "unrounded": format_number(w.unrounded) if w and w.unrounded is not None else "",
+            "adjust": [clean(x) for x in ((w.band, w.cap, w.rounding, w.modification) if w else ()) if x],
+            "change": (f"{'+' if w.change_percent > 0 else ''}{format_number(w.change_percent, 1)} %"
+                       if w and w.change_percent is not None else ""),
+            "final": clean(final), "not_public": e.not_public,
+            "status": "" if e.status == "planned" else f"{e.status.upper()}: {clean(e.status_reason)}",
+            "source": clean(e.source or e.source_cite),
+            "confidence": e.confidence or "",
+            "premed": e.kind == KIND_PREMEDICATION,
+        })
+    return {"rows": rows, "cumulative": _cumulative(tl, chosen, table), "orientation": "landscape"}
