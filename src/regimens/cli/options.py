@@ -77,7 +77,8 @@ def output_options(f):
 
 
 def patient_options(f):
-    """Measurements for dose calculation (see docs/dosing.md). Patient data: never logged."""
+    """Measurements for dose calculation, holds, omissions, dose modifications and rounding rules
+    (see docs/dosing.md). Patient data: never logged."""
     decorators = [
         click.option("--height", type=float, metavar="CM", help="Height in cm (with --weight gives BSA)."),
         click.option("--weight", type=float, metavar="KG", help="Weight in kg."),
@@ -87,6 +88,16 @@ def patient_options(f):
                      default=None, help="BSA formula (default mosteller)."),
         click.option("--bsa-cap", type=float, metavar="M2", help="Institution BSA cap in m²."),
         click.option("--measured-on", type=DATE, help="Date the measurements were taken."),
+        # Holds, omissions and dose modifications (docs/dosing.md, docs/plans.md).
+        click.option("--omit", "omit", multiple=True, metavar="SELECTOR",
+                     help="Leave doses out: uid, CYCLE_ID, CYCLE_ID:DAY or CYCLE_ID:DAY:DRUG. Repeatable; needs --reason."),
+        click.option("--hold", "hold", multiple=True, metavar="SELECTOR",
+                     help="Mark doses held (may be given later); selectors as --omit. Repeatable; needs --reason."),
+        click.option("--modify", "modify", multiple=True, metavar="DRUG=CHANGE[@CYCLE_ID]",
+                     help="Dose modification from a cycle on: DRUG=75%, DRUG=-25%, DRUG=1 mg. Repeatable; needs --reason."),
+        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold and --modify given here)."),
+        click.option("--rounding", "rounding_path", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Institution dose-rounding rules (YAML; replaces the shipped keys it gives)."),
     ]
     for d in reversed(decorators):
         f = d(f)

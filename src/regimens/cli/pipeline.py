@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog import from_env
-from ..compiler import compile as compile_timeline
 from ..errors import RegimensError
-from ..request import ScheduleRequest
 from ..source import ProtocolFile
 from ..timeline import Timeline
-from .options import administration_times, parse_date, parse_pairs
+from .options import administration_times
 
 
 def generated_at(environ: dict[str, str] | None = None) -> datetime:
@@ -43,20 +41,17 @@ def load_protocol(ref: str | None, protocols_dir: str | None) -> ProtocolFile:
 
 
 def build(params: dict[str, Any]) -> Built:
-    """Load the protocol, merge plan and options, compile. Dosing is applied by `resolve` hooks."""
-    pf = load_protocol(params.get("protocol"), params.get("protocols_dir"))
-    if params.get("start") is None:
-        raise RegimensError("missing --start YYYY-MM-DD (day 1 of the first element)")
-    actual = {k: parse_date(v, f"--actual-start {k}") for k, v in
-              parse_pairs(params.get("actual_start") or (), "--actual-start").items()}
-    request = ScheduleRequest(
-        start=params["start"],
-        arm=params.get("arm"),
-        choices=parse_pairs(params.get("choose") or (), "--choose"),
-        actual_starts=actual,
-        start_at=params.get("start_at"),
-        times=administration_times(params),
-    )
-    tl = compile_timeline(pf, request)
-    # Dosing (issue 4) plugs in here: measurements + modifications -> patient doses.
-    return Built(pf, tl)
+    """Load the protocol, merge plan (--plan) and options (options win), compile, and calculate
+    patient doses when measurements or modifications are given (cli/patient.py, docs/plans.md).
+    extras["plan"] is the effective plan (what `plan new` would write)."""
+    from . import patient
+
+    plan_path = params.get("plan_path")
+    saved = patient.read_plan(plan_path) if plan_path else None
+    pf = load_protocol(patient.protocol_ref(params, saved), params.get("protocols_dir"))
+    plan = patient.effective_plan(params, pf, saved, plan_path)
+    rounding = patient.read_rounding(params.get("rounding_path"))
+    tl = patient.timeline_of(pf, plan, rounding, times=administration_times(params))
+    if saved is not None:
+        tl = replace(tl, revision=saved.revision)
+    return Built(pf, tl, {"plan": plan, "saved_plan": saved})

@@ -1,0 +1,92 @@
+"""From patient options and a plan file to a plan, a timeline with patient doses, and back.
+
+Used by pipeline.build (every output command) and by `regimens plan`. Reads files; the library
+modules (plan, dosing, rounding) stay pure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..compiler import compile as compile_timeline
+from ..dosing import parse_modification, resolve_doses
+from ..errors import PlanError, RegimensError
+from ..plan import Given, Plan, PlanModification, check_protocol, load_plan, merge
+from ..rounding import RoundingRules, load_rules
+from ..source import ProtocolFile
+from ..timeline import Timeline
+from .options import parse_date, parse_pairs
+
+
+def read_plan(path: str) -> Plan:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"plan file {path!r} not found; create one with `regimens plan new`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read plan file {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    return load_plan(text, path)
+
+
+def read_rounding(path: str | None) -> RoundingRules:
+    if path is None:
+        return load_rules()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegimensError(f"cannot read rounding file {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    return load_rules(text, path)
+
+
+def _reason_for(params: dict[str, Any], option: str, values: tuple[str, ...]) -> str:
+    reason = (params.get("reason") or "").strip()
+    if values and not reason:
+        raise RegimensError(f"{option} {values[0]!r} needs a reason: add --reason TEXT (e.g. --reason 'neutropenia')")
+    return reason
+
+
+def given(params: dict[str, Any]) -> Given:
+    """The command line's plan values, parsed; absent options stay None/empty."""
+    actual = {k: parse_date(v, f"--actual-start {k}") for k, v in
+              parse_pairs(params.get("actual_start") or (), "--actual-start").items()}
+    omit, hold, modify = (tuple(params.get(k) or ()) for k in ("omit", "hold", "modify"))
+    reasons = {opt: _reason_for(params, opt, vals) for opt, vals in
+               (("--omit", omit), ("--hold", hold), ("--modify", modify))}
+    mods = []
+    for text in modify:
+        parse_modification(text, reasons["--modify"])  # refuse a malformed one with its own wording
+        drug, _, rest = text.partition("=")
+        change, _, cycle = rest.partition("@")
+        mods.append(PlanModification(drug=drug.strip().lower(), change=change.strip(),
+                                     from_cycle=cycle.strip() or None, reason=reasons["--modify"]))
+    return Given(
+        start=params.get("start"), arm=params.get("arm"), start_at=params.get("start_at"),
+        choices=parse_pairs(params.get("choose") or (), "--choose"), actual_starts=actual,
+        omit={s: reasons["--omit"] for s in omit}, hold={s: reasons["--hold"] for s in hold},
+        modifications=tuple(mods),
+        height_cm=params.get("height"), weight_kg=params.get("weight"), bsa_m2=params.get("bsa"),
+        age_years=params.get("age"), measured_on=params.get("measured_on"),
+        bsa_formula=params.get("bsa_formula"), bsa_cap=params.get("bsa_cap"),
+    )
+
+
+def protocol_ref(params: dict[str, Any], plan: Plan | None) -> str | None:
+    return params.get("protocol") or (plan.protocol.id if plan else None)
+
+
+def effective_plan(params: dict[str, Any], pf: ProtocolFile, plan: Plan | None,
+                   plan_name: str | None = None, accept_protocol: bool = False) -> Plan:
+    if plan is not None and not accept_protocol:
+        check_protocol(plan, pf, plan_name or "plan")
+    return merge(plan, pf, given(params))
+
+
+def timeline_of(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,
+                **request_extra: Any) -> Timeline:
+    """Compile the plan and, when it has measurements or modifications, calculate patient doses."""
+    tl = compile_timeline(pf, plan.to_request(**request_extra))
+    measurements, mods = plan.dosing()
+    if measurements is not None or mods:
+        tl = resolve_doses(tl, measurements, mods, rounding or load_rules())
+    return tl

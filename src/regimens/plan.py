@@ -1,0 +1,247 @@
+"""A patient plan: everything needed to regenerate one patient's calendar later (docs/plans.md).
+
+The plan names the protocol by id, version and content hash. Loading it against another protocol
+is an error; loading it against a protocol whose version or content changed since is also an
+error (PlanError naming both versions), because days and doses may have changed under the
+patient: the pharmacist reviews the change and records it with `regimens plan record
+--accept-protocol`, which stores the new version and hash in a new revision.
+
+Pure: text in, models and bytes out. The CLI reads and writes the file (0600, atomically).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .bsa import DEFAULT_FORMULA, FORMULAS, Measurements
+from .dosing import Modification, parse_modification
+from .errors import PlanError, RequestError
+from .request import ScheduleRequest
+from .source import ProtocolFile
+
+FORMAT = "regimens-plan/1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class PlanProtocol(_Frozen):
+    id: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    """sha256 of the protocol file the plan was made (or last accepted) with."""
+
+
+class PlanMeasurements(_Frozen):
+    height_cm: float | None = Field(default=None, gt=0)
+    weight_kg: float | None = Field(default=None, gt=0)
+    bsa_m2: float | None = Field(default=None, gt=0)
+    """Only when BSA was given directly; otherwise it is recalculated from height and weight."""
+    age_years: float | None = Field(default=None, ge=0)
+    measured_on: date | None = None
+    bsa_formula: str = DEFAULT_FORMULA
+    bsa_cap: float | None = Field(default=None, gt=0)
+
+    def to_measurements(self) -> Measurements:
+        return Measurements(self.height_cm, self.weight_kg, self.bsa_m2, self.age_years,
+                            self.measured_on, self.bsa_formula, self.bsa_cap)
+
+
+class PlanModification(_Frozen):
+    drug: str = Field(min_length=1)
+    change: str = Field(min_length=1)
+    """`75%` (give 75 %), `-25%` (reduce by 25 %), `1 mg` or `750 mg/m2`."""
+    from_cycle: str | None = None
+    reason: str = Field(min_length=1)
+
+    def to_modification(self) -> Modification:
+        at = f"@{self.from_cycle}" if self.from_cycle else ""
+        return parse_modification(f"{self.drug}={self.change}{at}", self.reason)
+
+
+class PlanChange(_Frozen):
+    revision: int = Field(ge=1)
+    recorded_on: date | None = None
+    note: str = Field(min_length=1)
+
+
+class Plan(_Frozen):
+    """One patient's choices and reality for one protocol. Holds no name or identifier."""
+
+    format: Literal["regimens-plan/1"] = FORMAT
+    protocol: PlanProtocol
+    arm: str | None = None
+    choices: dict[str, str] = {}
+    start: date
+    start_at: str | None = None
+    measurements: PlanMeasurements | None = None
+    actual_starts: dict[str, date] = {}
+    """cycle_id → actual day 1."""
+    omit: dict[str, str] = {}
+    """selector (uid, cycle_id, cycle_id:day, cycle_id:day:drug) → reason."""
+    hold: dict[str, str] = {}
+    modifications: tuple[PlanModification, ...] = ()
+    revision: int = Field(default=1, ge=1)
+    history: tuple[PlanChange, ...] = ()
+
+    def to_request(self, **extra: Any) -> ScheduleRequest:
+        return ScheduleRequest(start=self.start, arm=self.arm, choices=dict(self.choices),
+                               actual_starts=dict(self.actual_starts), start_at=self.start_at,
+                               omit=dict(self.omit), hold=dict(self.hold), **extra)
+
+    def dosing(self) -> tuple[Measurements | None, list[Modification]]:
+        m = self.measurements.to_measurements() if self.measurements else None
+        return m, [x.to_modification() for x in self.modifications]
+
+
+# --- reading and writing --------------------------------------------------------------------
+
+
+def load_plan(text: str, name: str) -> Plan:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{name}: not a readable plan file ({' '.join(str(exc).split())})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PlanError(f"{name}: not a regimens plan file (expected `format: {FORMAT}`);"
+                        " create one with `regimens plan new`")
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise PlanError(f"{name}: {where}: {msg}") from None
+    try:  # measurements and modifications are checked now, not when a dose is calculated
+        plan.dosing()
+    except RequestError as exc:
+        raise PlanError(f"{name}: {exc}") from None
+    return plan
+
+
+def dump_plan(plan: Plan) -> bytes:
+    data = plan.model_dump(mode="json", exclude_defaults=False)
+    if data.get("measurements"):
+        data["measurements"] = {k: v for k, v in data["measurements"].items() if v is not None}
+    head = ("# regimens patient plan (docs/plans.md). It holds patient measurements: keep it private.\n"
+            "# Change it with `regimens plan record`, which shows what moves and adds a revision.\n")
+    return (head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)).encode("utf-8")
+
+
+def check_protocol(plan: Plan, pf: ProtocolFile, name: str) -> None:
+    """Refuse a plan made for another protocol, or for an earlier state of this one."""
+    p, want = pf.protocol, plan.protocol
+    if p.id != want.id:
+        raise PlanError(f"{name} is a plan for protocol {want.id!r}, not {p.id!r}; give that protocol"
+                        " or leave the protocol out to use the plan's")
+    if p.version != want.version or pf.content_hash != want.content_hash:
+        raise PlanError(
+            f"{name} was made with {want.id} v{want.version} (sha256 {want.content_hash[:12]}) but the"
+            f" protocol is now v{p.version} (sha256 {pf.short_hash}, {pf.path}); days or doses may have"
+            f" changed: review it (`regimens show {p.id}`, `regimens plan preview {name} --accept-protocol`),"
+            f" then accept it with `regimens plan record {name} --accept-protocol`"
+        )
+
+
+# --- merging the command line into a plan ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Given:
+    """What the command line gives; None / empty = not given (the plan's value stays)."""
+
+    start: date | None = None
+    arm: str | None = None
+    start_at: str | None = None
+    choices: Mapping[str, str] = field(default_factory=dict)
+    actual_starts: Mapping[str, date] = field(default_factory=dict)
+    omit: Mapping[str, str] = field(default_factory=dict)
+    hold: Mapping[str, str] = field(default_factory=dict)
+    modifications: tuple[PlanModification, ...] = ()
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    bsa_m2: float | None = None
+    age_years: float | None = None
+    measured_on: date | None = None
+    bsa_formula: str | None = None
+    bsa_cap: float | None = None
+
+    def changes_anything(self) -> bool:
+        return any(v not in (None, {}, ()) for v in self.__dict__.values())
+
+
+def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | None:
+    """Height, weight, BSA and date measured travel together: when the command line gives any of
+    height/weight/BSA, all four come from it (an old height never mixes with a new weight
+    silently). Age, formula and BSA cap are taken one by one."""
+    base = old.model_dump() if old else {}
+    if any(v is not None for v in (g.height_cm, g.weight_kg, g.bsa_m2)):
+        base.update(height_cm=g.height_cm, weight_kg=g.weight_kg, bsa_m2=g.bsa_m2, measured_on=g.measured_on)
+    elif g.measured_on is not None:
+        base["measured_on"] = g.measured_on
+    for key, value in (("age_years", g.age_years), ("bsa_formula", g.bsa_formula), ("bsa_cap", g.bsa_cap)):
+        if value is not None:
+            base[key] = value
+    if all(base.get(k) is None for k in ("height_cm", "weight_kg", "bsa_m2", "age_years")):
+        return None
+    base.setdefault("bsa_formula", DEFAULT_FORMULA)
+    if base["bsa_formula"] not in FORMULAS:
+        raise RequestError(f"unknown BSA formula {base['bsa_formula']!r}; use one of {', '.join(FORMULAS)}")
+    pm = PlanMeasurements.model_validate(base)
+    pm.to_measurements()  # plausibility checks now
+    return pm
+
+
+def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
+    """The plan with the command line's values on top (a new plan when `plan` is None)."""
+    start = g.start or (plan.start if plan else None)
+    if start is None:
+        raise RequestError("missing --start YYYY-MM-DD (day 1 of the first element)")
+    old = plan or Plan(protocol=PlanProtocol(id=pf.protocol.id, version=pf.protocol.version,
+                                             content_hash=pf.content_hash), start=start, revision=1)
+    return old.model_copy(update={
+        "start": start,
+        "arm": g.arm if g.arm is not None else old.arm,
+        "start_at": g.start_at if g.start_at is not None else old.start_at,
+        "choices": {**old.choices, **g.choices},
+        "actual_starts": {**old.actual_starts, **g.actual_starts},
+        "omit": {**old.omit, **g.omit},
+        "hold": {**old.hold, **g.hold},
+        "modifications": tuple(old.modifications) + tuple(g.modifications),
+        "measurements": _measurements(old.measurements, g),
+    })
+
+
+def accept_protocol(plan: Plan, pf: ProtocolFile) -> Plan:
+    return plan.model_copy(update={"protocol": PlanProtocol(
+        id=pf.protocol.id, version=pf.protocol.version, content_hash=pf.content_hash)})
+
+
+def next_revision(plan: Plan, note: str, on: date | None) -> Plan:
+    rev = plan.revision + 1
+    return plan.model_copy(update={"revision": rev, "history": tuple(plan.history) + (
+        PlanChange(revision=rev, recorded_on=on, note=note),)})
+
+
+def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:
+    """A one-line summary for the plan's history."""
+    parts = [f"actual start {k}={v}" for k, v in g.actual_starts.items()]
+    parts += [f"omit {k} ({v})" for k, v in g.omit.items()] + [f"hold {k} ({v})" for k, v in g.hold.items()]
+    parts += [f"modify {m.drug}={m.change}{'@' + m.from_cycle if m.from_cycle else ''} ({m.reason})"
+              for m in g.modifications]
+    parts += [f"choose {k}={v}" for k, v in g.choices.items()]
+    for label, value in (("start", g.start), ("arm", g.arm), ("start-at", g.start_at)):
+        if value is not None:
+            parts.append(f"{label} {value}")
+    if any(v is not None for v in (g.height_cm, g.weight_kg, g.bsa_m2, g.age_years, g.bsa_cap, g.bsa_formula)):
+        parts.append("measurements updated")
+    if accepted is not None:
+        parts.append(f"protocol accepted as v{accepted.version} (sha256 {accepted.content_hash[:12]})")
+    return "; ".join(parts) or "no change"

@@ -1,0 +1,144 @@
+"""What a change to a plan does to the calendar, before it is written: events matched by uid
+(uids are stable across delays), each reported as moved (by how many days), kept, changed in
+status or dose, added or removed. Used by `regimens plan preview` and `plan record`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, time
+from typing import Any
+
+from .notation import display_drug, format_dose, ismp_clean
+from .timeline import DoseEvent, Timeline
+
+
+@dataclass(frozen=True)
+class Item:
+    uid: str
+    title: str
+    kind: str
+    cycle_id: str
+    day: int
+    date: str
+    new_date: str | None = None
+    shift_days: int | None = None
+    time: str | None = None
+    new_time: str | None = None
+    status: str | None = None
+    new_status: str | None = None
+    dose: str | None = None
+    new_dose: str | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    moved: tuple[Item, ...]
+    stays: tuple[Item, ...]
+    status_changed: tuple[Item, ...]
+    dose_changed: tuple[Item, ...]
+    added: tuple[Item, ...]
+    removed: tuple[Item, ...]
+
+    @property
+    def changes_anything(self) -> bool:
+        return any((self.moved, self.status_changed, self.dose_changed, self.added, self.removed))
+
+    def to_dict(self) -> dict[str, Any]:
+        def clean(i: Item) -> dict:
+            return {k: v for k, v in asdict(i).items() if v is not None}
+
+        return {
+            "moved": [clean(i) for i in self.moved],
+            "stays": [clean(i) for i in self.stays],
+            "status_changed": [clean(i) for i in self.status_changed],
+            "dose_changed": [clean(i) for i in self.dose_changed],
+            "added": [clean(i) for i in self.added],
+            "removed": [clean(i) for i in self.removed],
+            "summary": {"moved": len(self.moved), "stays": len(self.stays),
+                        "status_changed": len(self.status_changed),
+                        "dose_changed": len(self.dose_changed), "added": len(self.added),
+                        "removed": len(self.removed)},
+        }
+
+
+def _dose(e: DoseEvent) -> str | None:
+    if e.patient_dose is None:
+        return None
+    return format_dose(e.patient_dose, e.patient_unit)
+
+
+def _t(t: time | None) -> str | None:
+    return t.strftime("%H:%M") if t else None
+
+
+def _item(e: DoseEvent, **kw: Any) -> Item:
+    title = display_drug(e.title) if e.drug else e.title
+    return Item(e.uid, title, e.kind, e.cycle_id, e.day, e.date.isoformat(), time=_t(e.time), **kw)
+
+
+def diff(old: Timeline, new: Timeline) -> Preview:
+    before = {e.uid: e for e in old.events}
+    after = {e.uid: e for e in new.events}
+    moved, stays, status, dose, added, removed = [], [], [], [], [], []
+    for uid, a in before.items():
+        b = after.get(uid)
+        if b is None:
+            removed.append(_item(a))
+            continue
+        start_a = datetime.combine(a.date, a.time or time())
+        start_b = datetime.combine(b.date, b.time or time())
+        if start_a != start_b:
+            moved.append(_item(a, new_date=b.date.isoformat(), shift_days=(b.date - a.date).days,
+                               new_time=_t(b.time) if b.time != a.time else None))
+        else:
+            stays.append(_item(a))
+        if (a.status, a.status_reason) != (b.status, b.status_reason):
+            status.append(_item(a, status=a.status, new_status=b.status + (f" ({b.status_reason})" if b.status_reason else "")))
+        if _dose(a) != _dose(b):
+            dose.append(_item(a, dose=_dose(a) or "not calculated", new_dose=_dose(b) or "not calculated"))
+    added = [_item(e) for uid, e in after.items() if uid not in before]
+    return Preview(tuple(moved), tuple(stays), tuple(status), tuple(dose), tuple(added), tuple(removed))
+
+
+def _line(i: Item, what: str) -> str:
+    return f"  {what:<28} {i.cycle_id} day {i.day:<3} {i.title}"
+
+
+def to_text(p: Preview, heading: str) -> bytes:
+    lines = [heading, ""]
+    if not p.changes_anything:
+        lines.append("Nothing changes: every event keeps its date, status and dose.")
+    if p.moved:
+        lines.append(f"Moves ({len(p.moved)} events):")
+        for i in p.moved:
+            shift = f"{i.shift_days:+d} days" if i.shift_days else "same day"
+            when = f"{i.date} → {i.new_date}" + (f" {i.new_time}" if i.new_time else "")
+            lines.append(_line(i, f"{shift:>9}  {when}"))
+    if p.status_changed:
+        lines.append(f"Status changes ({len(p.status_changed)}):")
+        lines.extend(_line(i, f"{i.date} {i.status} → {i.new_status}") for i in p.status_changed)
+    if p.dose_changed:
+        lines.append(f"Dose changes ({len(p.dose_changed)}):")
+        lines.extend(_line(i, f"{i.date} {i.dose} → {i.new_dose}") for i in p.dose_changed)
+    if p.added:
+        lines.append(f"Added ({len(p.added)}):")
+        lines.extend(_line(i, i.date) for i in p.added)
+    if p.removed:
+        lines.append(f"Removed ({len(p.removed)}):")
+        lines.extend(_line(i, i.date) for i in p.removed)
+    if p.stays:
+        lines.append(f"Stays ({len(p.stays)} events keep their date):")
+        by_cycle: dict[str, list[Item]] = {}
+        for i in p.stays:
+            by_cycle.setdefault(i.cycle_id, []).append(i)
+        for cid, items in by_cycle.items():
+            dates = sorted(i.date for i in items)
+            span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+            lines.append(f"  {cid}: {len(items)} events, {span}")
+    return (ismp_clean("\n".join(lines)) + "\n").encode("utf-8")
+
+
+def to_json(p: Preview, header: dict[str, Any]) -> bytes:
+    data = {"preview": header, **p.to_dict()}
+    return (ismp_clean(json.dumps(data, indent=2, ensure_ascii=False)) + "\n").encode("utf-8")
