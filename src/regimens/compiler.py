@@ -252,7 +252,10 @@ def _decision_text(item: Item, choices: dict[str, str]) -> str | None:
 
 
 def _is_optional(p: Protocol, item: Item) -> bool:
-    return any(p.decisions[k].kind in ("optional", "either_or") for k in item.when)
+    def marks(d) -> bool:
+        return d.marks_optional if d.marks_optional is not None else d.kind in ("optional", "either_or")
+
+    return any(marks(p.decisions[k]) for k in item.when)
 
 
 def _cite(pf: ProtocolFile, ref: str) -> str:

@@ -76,6 +76,10 @@ class Decision(Frozen):
     why_default: str = Field(min_length=1)
     """Why this default: the source that supports it, or why none can be assumed."""
     source: str | None = None
+    marks_optional: bool | None = None
+    """Whether outputs mark the items this decision places as optional. Unset: yes for `optional`
+    and `either_or` decisions. Write `false` for an either/or where one alternative is always
+    given (EA9181: dasatinib or ponatinib), so a sheet never calls a required drug optional."""
 
     @model_validator(mode="after")
     def _default_is_a_choice(self) -> Decision:
