@@ -30,6 +30,18 @@ def check_writable(path: str | None, force: bool) -> None:
 def write_atomic(path: str | Path, data: bytes, force: bool = False, mode: int | None = None) -> None:
     p = Path(path)
     check_writable(str(p), force)
+    try:
+        _write_replace(p, data, mode)
+    except OSError as exc:
+        # A full disk or a read-only directory is bad input to fix, not a crash: one line, exit 2.
+        reason = exc.strerror or type(exc).__name__
+        raise RegimensError(
+            f"cannot write {path}: {reason}; the previous file, if any, is unchanged;"
+            " free space or choose another -o"
+        ) from None
+
+
+def _write_replace(p: Path, data: bytes, mode: int | None) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent or "."))
     try:
         with os.fdopen(fd, "wb") as fh:
