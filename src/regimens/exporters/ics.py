@@ -234,14 +234,15 @@ class _Builder:
         doses = (f"Take-home: {n} doses, {every}{at}, days {first.day}–{last.day}"
                  + (f" (doses {first.dose_number}–{last.dose_number} of {first.doses_total} in this cycle)"
                     if first.dose_number and first.doses_total else ""))
-        ev = self._event(first.uid, text.summary(first, self.tl, self.opts.tall_man, last_day=last.day),
+        ev = self._event(first.uid, text.summary(first, self.tl, self.opts.tall_man, last_day=last.day, extra=every),
                          text.description(first, self.tl, self.opts.tall_man, doses=doses), first)
         if first.time is None:
             self._all_day(ev, first.date, first.date)
         else:
             self._timed(ev, self._at(first), first.duration_minutes)
         self.span.append(last.date)
-        ev.add("rrule", vRecur({"FREQ": "DAILY", "INTERVAL": s.interval, "COUNT": n}))
+        rule = {"FREQ": "DAILY", "COUNT": n} if s.interval == 1 else {"FREQ": "DAILY", "INTERVAL": s.interval, "COUNT": n}
+        ev.add("rrule", vRecur(rule))
         self._alarm(ev, first)
         return ev
 
