@@ -37,6 +37,8 @@ class PlanProtocol(_Frozen):
     version: str = Field(min_length=1)
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     """sha256 of the protocol file the plan was made (or last accepted) with."""
+    file: str | None = None
+    """Path of the protocol file when it was given as a path rather than an id."""
 
 
 class PlanMeasurements(_Frozen):
@@ -204,8 +206,7 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
     start = g.start or (plan.start if plan else None)
     if start is None:
         raise RequestError("missing --start YYYY-MM-DD (day 1 of the first element)")
-    old = plan or Plan(protocol=PlanProtocol(id=pf.protocol.id, version=pf.protocol.version,
-                                             content_hash=pf.content_hash), start=start, revision=1)
+    old = plan or Plan(protocol=_protocol_of(pf), start=start, revision=1)
     return old.model_copy(update={
         "start": start,
         "arm": g.arm if g.arm is not None else old.arm,
@@ -219,9 +220,13 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
     })
 
 
+def _protocol_of(pf: ProtocolFile) -> PlanProtocol:
+    return PlanProtocol(id=pf.protocol.id, version=pf.protocol.version, content_hash=pf.content_hash,
+                        file=pf.path if pf.origin == "file" else None)
+
+
 def accept_protocol(plan: Plan, pf: ProtocolFile) -> Plan:
-    return plan.model_copy(update={"protocol": PlanProtocol(
-        id=pf.protocol.id, version=pf.protocol.version, content_hash=pf.content_hash)})
+    return plan.model_copy(update={"protocol": _protocol_of(pf)})
 
 
 def next_revision(plan: Plan, note: str, on: date | None) -> Plan:

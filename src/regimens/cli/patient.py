@@ -72,7 +72,11 @@ def given(params: dict[str, Any]) -> Given:
 
 
 def protocol_ref(params: dict[str, Any], plan: Plan | None) -> str | None:
-    return params.get("protocol") or (plan.protocol.id if plan else None)
+    if params.get("protocol"):
+        return params["protocol"]
+    if plan is None:
+        return None
+    return plan.protocol.file or plan.protocol.id
 
 
 def effective_plan(params: dict[str, Any], pf: ProtocolFile, plan: Plan | None,

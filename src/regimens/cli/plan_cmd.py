@@ -1,1 +1,226 @@
-"""Placeholder: the `plan` command lives here (registered in app.py)."""
+"""`regimens plan`: create a patient plan, show it, preview a change, record it (docs/plans.md).
+
+Plan files hold patient measurements: written atomically with owner-only permissions (0600).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import PlanError, RegimensError
+from .app import cli
+from .options import DATE, patient_options, schedule_options
+from .output import check_writable, emit, write_atomic
+
+PLAN_MODE = 0o600
+
+
+@cli.group("plan")
+def plan_group() -> None:
+    """Patient plans: measurements, choices, actual starts, holds and dose modifications kept in
+    one YAML file so the calendar can be regenerated and kept true (docs/plans.md).
+
+    \b
+    regimens plan new nct03114865 --start 2027-01-04 --height 180 --weight 80 -o plan.yaml
+    regimens plan show plan.yaml
+    regimens plan preview plan.yaml --actual-start maintenance.c2=2027-02-22
+    regimens plan record plan.yaml --actual-start maintenance.c2=2027-02-22 --note "counts low"
+    regimens timeline --plan plan.yaml
+    """
+
+
+def change_options(f):
+    """What `plan preview` and `plan record` can change, besides the patient options."""
+    decorators = [
+        click.argument("plan_file", type=click.Path(dir_okay=False)),
+        click.option("--start", type=DATE, help="New day 1 of the first element."),
+        click.option("--arm", help="Arm or cohort label."),
+        click.option("--choose", "choose", multiple=True, metavar="NAME=VALUE", help="A decision. Repeatable."),
+        click.option("--actual-start", "actual_start", multiple=True, metavar="CYCLE_ID=YYYY-MM-DD",
+                     help="Actual day 1 of a cycle; later cycles move with it. Repeatable."),
+        click.option("--start-at", "start_at", metavar="ELEMENT", help="Begin the timeline at this element."),
+        click.option("--accept-protocol", is_flag=True,
+                     help="The protocol changed since the plan was made: use the current one (recorded as a new revision)."),
+        click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
+                     help="Site protocol directory. [env: REGIMENS_PROTOCOLS]"),
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _summary(plan, tl) -> str:
+    doses = sum(1 for e in tl.events if e.patient_dose is not None)
+    return (f"{plan.protocol.id} v{plan.protocol.version}, arm {tl.arm}, start {plan.start.isoformat()},"
+            f" revision {plan.revision}, {len(tl.events)} events, {doses} patient doses calculated")
+
+
+@plan_group.command("new")
+@schedule_options
+@patient_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Plan file to write.")
+@click.option("--force", is_flag=True, help="Replace an existing plan file.")
+def plan_new(output: str, force: bool, **params) -> None:
+    """Create a plan file from the same options as `timeline` (written with mode 0600)."""
+    from ..plan import dump_plan, merge
+    from .patient import given, read_rounding, timeline_of
+    from .pipeline import load_protocol
+
+    if params.get("plan_path"):
+        raise RegimensError("plan new starts a plan from options; to change an existing plan use"
+                            " `regimens plan record PLAN ...`")
+    check_writable(output, force)
+    pf = load_protocol(params.get("protocol"), params.get("protocols_dir"))
+    plan = merge(None, pf, given(params))
+    tl = timeline_of(pf, plan, read_rounding(params.get("rounding_path")))  # refuse now what would fail later
+    # the arm and every decision are written out, defaults included, so the plan says what was used
+    plan = plan.model_copy(update={"arm": tl.arm, "choices": dict(tl.choices)})
+    for w in tl.warnings:
+        click.echo(f"regimens: warning: {w}", err=True)
+    write_atomic(output, dump_plan(plan), force=force, mode=PLAN_MODE)
+    click.echo(f"wrote {output}: {_summary(plan, tl)}", err=True)
+
+
+@plan_group.command("show")
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
+              help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plan_show(plan_file: str, protocols_dir: str | None, fmt: str) -> None:
+    """Show a plan: protocol (and whether it changed since), choices, measurements, changes."""
+    from ..plan import check_protocol
+    from .patient import read_plan
+    from .pipeline import load_protocol
+
+    plan = read_plan(plan_file)
+    try:
+        pf = load_protocol(plan.protocol.file or plan.protocol.id, protocols_dir)
+        check_protocol(plan, pf, plan_file)
+        status = f"matches the current protocol file ({pf.path})"
+    except RegimensError as exc:
+        status = f"PROBLEM: {exc}"
+    if fmt == "json":
+        data = {"plan": plan.model_dump(mode="json"), "protocol_status": status}
+        if plan.measurements:
+            m = plan.measurements.to_measurements()
+            data["bsa_m2"] = m.bsa
+            data["bsa_used_m2"] = m.bsa_used
+        emit((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), None, False)
+        return
+    click.echo(_show_text(plan, status), nl=False)
+
+
+def _show_text(plan, status: str) -> str:
+    from ..notation import format_number as n
+
+    p = plan.protocol
+    lines = [f"Plan for {p.id} v{p.version} (sha256 {p.content_hash[:12]}), revision {plan.revision}",
+             f"Protocol: {status}",
+             f"Arm: {plan.arm or '(the protocol default)'}",
+             f"Start: {plan.start.isoformat()}" + (f", from {plan.start_at}" if plan.start_at else "")]
+    if plan.choices:
+        lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in plan.choices.items()))
+    if plan.measurements:
+        m = plan.measurements
+        meas = m.to_measurements()
+        parts = [f"{label} {n(v)} {unit}" for label, v, unit in (
+            ("height", m.height_cm, "cm"), ("weight", m.weight_kg, "kg"), ("age", m.age_years, "years"))
+            if v is not None]
+        if meas.bsa is not None:
+            parts.append(meas.bsa_text())
+        if m.bsa_cap is not None:
+            parts.append(f"institution BSA cap {n(m.bsa_cap)} m²")
+        when = f" (measured {m.measured_on.isoformat()})" if m.measured_on else " (date measured not recorded)"
+        lines.append("Measurements: " + "; ".join(parts) + (when if meas.bsa is None else ""))
+    else:
+        lines.append("Measurements: none (protocol doses only)")
+    for cid, d in plan.actual_starts.items():
+        lines.append(f"Actual start: {cid} = {d.isoformat()}")
+    for label, table in (("Omitted", plan.omit), ("Held", plan.hold)):
+        for sel, why in table.items():
+            lines.append(f"{label}: {sel} ({why})")
+    for mod in plan.modifications:
+        lines.append(f"Modification: {mod.to_modification().describe()}")
+    if plan.history:
+        lines.append("History:")
+        for h in plan.history:
+            on = f" {h.recorded_on.isoformat()}" if h.recorded_on else ""
+            lines.append(f"  revision {h.revision}{on}: {h.note}")
+    return "\n".join(lines) + "\n"
+
+
+def _preview(params: dict, record: bool):
+    """(saved plan, new plan, preview, old timeline, new timeline)."""
+    from ..plan import accept_protocol, check_protocol
+    from ..plandiff import diff
+    from .patient import effective_plan, read_plan, read_rounding, timeline_of
+    from .pipeline import load_protocol
+
+    path = params["plan_file"]
+    saved = read_plan(path)
+    pf = load_protocol(saved.protocol.file or saved.protocol.id, params.get("protocols_dir"))
+    accept = params.get("accept_protocol", False)
+    if not accept:
+        check_protocol(saved, pf, path)
+    rounding = read_rounding(params.get("rounding_path"))
+    new = effective_plan(params, pf, saved, path, accept_protocol=True)
+    if accept:
+        new = accept_protocol(new, pf)
+    old_tl = timeline_of(pf, saved, rounding)
+    new_tl = timeline_of(pf, new, rounding)
+    return saved, new, diff(old_tl, new_tl), new_tl, pf
+
+
+def _emit_preview(params, saved, new, preview, new_tl, written: bool) -> None:
+    from ..plandiff import to_json, to_text
+
+    path = params["plan_file"]
+    state = "written" if written else "not written; `regimens plan record` with the same options writes it"
+    head = f"{path}: revision {saved.revision} → {saved.revision + 1} ({state})"
+    if params["fmt"] == "json":
+        header = {"plan": path, "revision": saved.revision, "new_revision": saved.revision + 1,
+                  "written": written, "protocol": new.protocol.id}
+        emit(to_json(preview, header), None, False)
+    else:
+        emit(to_text(preview, head), None, False)
+    for w in new_tl.warnings:
+        click.echo(f"regimens: warning: {w}", err=True)
+
+
+@plan_group.command("preview")
+@change_options
+@patient_options
+def plan_preview(**params) -> None:
+    """Show what a change would move (which events, by how many days, which stay) without writing."""
+    saved, new, preview, new_tl, _ = _preview(params, record=False)
+    _emit_preview(params, saved, new, preview, new_tl, written=False)
+
+
+@plan_group.command("record")
+@change_options
+@patient_options
+@click.option("--note", metavar="TEXT", help="What happened (kept in the plan's history).")
+def plan_record(note: str | None, **params) -> None:
+    """Apply a change to the plan and write it as the next revision (shows the same preview)."""
+    from ..plan import describe_given, dump_plan, next_revision
+    from .patient import given
+    from .pipeline import generated_at
+
+    saved, new, preview, new_tl, pf = _preview(params, record=True)
+    g = given(params)
+    accepted = new.protocol if params.get("accept_protocol") else None
+    if not g.changes_anything() and accepted is None:
+        raise RegimensError("nothing to record: give a change (e.g. --actual-start CYCLE_ID=YYYY-MM-DD,"
+                            " --hold, --modify, new measurements) or --accept-protocol")
+    text = describe_given(g, accepted)
+    if note:
+        text = f"{text} — {note.strip()}"
+    final = next_revision(new, text, generated_at().date())
+    write_atomic(params["plan_file"], dump_plan(final), force=True, mode=PLAN_MODE)
+    _emit_preview(params, saved, final, preview, new_tl, written=True)
+
+
+__all__ = ["plan_group", "PlanError"]
