@@ -117,6 +117,9 @@ def description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *,
 
 def _calculated(e: DoseEvent) -> list[str]:
     if e.patient_dose is None:
+        why = getattr(e.working, "unresolved", None)
+        if why:
+            return [f"Calculated dose: not calculated ({why})"]
         if e.unit and ("/m2" in e.unit or "/kg" in e.unit):
             return ["Calculated dose: not calculated (no measurements given)"]
         return []

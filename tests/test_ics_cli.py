@@ -1,0 +1,92 @@
+"""`regimens ics` as a user runs it: options, files, errors (one line, exit 2), reproducibility."""
+
+from __future__ import annotations
+
+import icalendar
+import pytest
+
+from regimens.cli.ics_cmd import part_path, resolve_zone
+from regimens.errors import RegimensError
+
+P = "nct03114865"
+BASE = ["ics", P, "--start", "2027-01-04"]
+CHI = ["--tz", "America/Chicago"]
+
+
+def test_writes_a_calendar_that_parses(run_cli, tmp_path):
+    out = tmp_path / "x.ics"
+    code, stdout, err = run_cli(*BASE, *CHI, "-o", str(out))
+    assert code == 0, err
+    cal = icalendar.Calendar.from_ical(out.read_bytes())
+    assert len(cal.walk("VEVENT")) > 10 and cal["X-WR-TIMEZONE"] == "America/Chicago"
+
+
+def test_source_date_epoch_is_the_dtstamp_and_bytes_repeat(run_cli, tmp_path):
+    # 1800000000 s after 1970-01-01T00:00Z = 2027-01-15T08:00:00Z
+    env = {"SOURCE_DATE_EPOCH": "1800000000"}
+    a, b = tmp_path / "a.ics", tmp_path / "b.ics"
+    assert run_cli(*BASE, *CHI, "-o", str(a), env=env)[0] == 0
+    assert run_cli(*BASE, *CHI, "-o", str(b), env=env)[0] == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert b"DTSTAMP:20270115T080000Z" in a.read_bytes()
+
+
+def test_zone_default_and_refusals(run_cli, tmp_path):
+    assert resolve_zone("Asia/Tokyo", {}) == ("Asia/Tokyo", None)
+    zone, note = resolve_zone(None, {"TZ": "Europe/Berlin"})
+    assert zone == "Europe/Berlin" and "this computer's zone" in note
+    with pytest.raises(RegimensError, match="--tz Area/City"):
+        resolve_zone(None, {"TZ": "Etc/UTC"})
+    code, _, err = run_cli(*BASE, "-o", str(tmp_path / "u.ics"), env={"TZ": "Etc/UTC", "REGIMENS_TZ": ""})
+    assert code == 2 and err.count("\n") == 1 and "--tz" in err
+    assert not (tmp_path / "u.ics").exists()
+    code, _, err = run_cli(*BASE, "--tz", "Mars/Olympus")
+    assert code == 2 and "unknown time zone 'Mars/Olympus'" in err and err.count("\n") == 1
+    code, _, err = run_cli(*BASE, "-o", str(tmp_path / "e.ics"), env={"REGIMENS_TZ": "Europe/Berlin"})
+    assert code == 0 and b"TZID=Europe/Berlin" in (tmp_path / "e.ics").read_bytes()
+
+
+def test_administration_time_options(run_cli, tmp_path):
+    out = tmp_path / "t.ics"
+    code, _, err = run_cli(*BASE, *CHI, "--clinic-start", "10:30", "-o", str(out))
+    assert code == 0, err
+    data = out.read_bytes()
+    # the infusion starts at the clinic start; the label's premedication is 1 h before it
+    assert b"DTSTART;TZID=America/Chicago:20270104T103000" in data
+    assert b"DTSTART;TZID=America/Chicago:20270104T093000" in data
+    for bad in (["--clinic-start", "25:00"], ["--tid-times", "08:00,14:00"], ["--all-day-reminder", "8am"]):
+        code, _, err = run_cli(*BASE, *CHI, *bad)
+        assert code == 2 and err.count("\n") == 1, (bad, err)
+
+
+def test_split_per_cycle_into_a_pattern(run_cli, tmp_path):
+    pattern = str(tmp_path / "cal-{part}.ics")
+    code, _, err = run_cli(*BASE, *CHI, "--choose", "cycles=3", "--split", "cycle", "-o", pattern)
+    assert code == 0, err
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["cal-maintenance.c1.ics", "cal-maintenance.c2.ics", "cal-maintenance.c3.ics"]
+    # again without --force: refused before anything is written
+    code, _, err = run_cli(*BASE, *CHI, "--choose", "cycles=3", "--split", "cycle", "-o", pattern)
+    assert code == 2 and "already exists" in err
+    code, _, err = run_cli(*BASE, *CHI, "--split", "phase")
+    assert code == 2 and "-o" in err
+    assert part_path("out/x.ics", "induction") == "out/x-induction.ics"
+
+
+def test_patient_label_only_when_given(run_cli, tmp_path):
+    a, b = tmp_path / "a.ics", tmp_path / "b.ics"
+    run_cli(*BASE, *CHI, "-o", str(a))
+    run_cli(*BASE, *CHI, "--patient-label", "Jo Q.", "-o", str(b))
+    assert b"Jo Q." not in a.read_bytes()
+    assert icalendar.Calendar.from_ical(b.read_bytes())["X-WR-CALNAME"] == "Jo Q. — NCT03114865 arm 1"
+
+
+def test_bag_hours_option(run_cli, tmp_path):
+    out = tmp_path / "b.ics"
+    assert run_cli(*BASE, *CHI, "--bag-hours", "168", "-o", str(out))[0] == 0
+    # 168 h bags: C1 days 1-7 one bag (no change); C1 days 8-28 (21 days) 3 bags, 2 changes;
+    # C2 days 1-28 4 bags, 3 changes
+    cal = icalendar.Calendar.from_ical(out.read_bytes())
+    assert sum("Bag change" in str(e["SUMMARY"]) for e in cal.walk("VEVENT")) == 2 + 3
+    code, _, err = run_cli(*BASE, *CHI, "--bag-hours", "12")
+    assert code == 2
