@@ -394,3 +394,25 @@ def test_cli_list_show_and_json(run_cli):
         "2027-01-05", "2027-02-01", "2027-02-16", "2027-03-15"]
     code, _, err = run_cli("timeline", P, "--start", "2027-01-04", "--choose", "pomp_cycle=weekly")
     assert code == 2 and "pomp_cycle" in err and "6-weeks" in err
+
+
+def test_patient_doses_age_band_and_vincristine_cap(timeline):
+    # TH10/UTD (adult-regimens.md §3): cytarabine 3 g/m2 per dose, 1 g/m2 if age >= 60; BSA 2 m2
+    # gives 6 g at 59 and 2 g at 60. Vincristine 2 mg flat, never more (cap) in course A and POMP.
+    from regimens.bsa import Measurements
+    from regimens.dosing import resolve_doses
+
+    tl = timeline(P)
+    for age, grams in ((59, 6), (60, 2)):
+        dosed = resolve_doses(tl, Measurements(bsa_m2=2.0, weight_kg=80, age_years=age))
+        ara = [e for e in dosed.events if e.drug == "cytarabine" and e.route == "IV"]
+        assert len(ara) == 8 and {(e.patient_dose, e.patient_unit) for e in ara} == {(grams, "g")}, age
+        vcr = [e for e in dosed.events if e.drug == "vincristine"]
+        assert vcr and {(e.patient_dose, e.patient_unit) for e in vcr} == {(2, "mg")}
+        # a dose no source gives is never calculated
+        po_mtx = [e for e in dosed.events if e.drug == "methotrexate" and e.route == "PO"]
+        assert po_mtx and all(e.patient_dose is None for e in po_mtx)
+    # without an age the band cannot be chosen: no cytarabine dose is guessed
+    dosed = resolve_doses(tl, Measurements(bsa_m2=2.0, weight_kg=80))
+    assert all(e.patient_dose is None for e in dosed.events if e.drug == "cytarabine" and e.route == "IV")
+    assert any("age" in w for w in dosed.warnings)
