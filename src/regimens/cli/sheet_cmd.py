@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .options import DATE, output_options, patient_options, schedule_options
+from .options import DATE, output_options, patient_options, schedule_options, times_options
 from .output import check_writable, emit
 
 
 @cli.command()
 @schedule_options
 @patient_options
+@times_options
 @click.option("--kind", type=click.Choice(["nurse", "pharmacist", "patient"]), default="nurse", show_default=True,
               help="nurse: administration sheet to give and sign doses; pharmacist: dose working and "
                    "cumulative doses; patient: month calendar in plain words.")

@@ -21,6 +21,8 @@ ROUTE_WORDS = {
     "IT": "into the spinal fluid (lumbar puncture)", "ITH": "into the spinal fluid (lumbar puncture)",
 }
 ORAL = ("PO", "ORAL")
+# What a patient most needs to see in a crowded day square comes first.
+PRIORITY = {"Clinic": 0, "Pump": 1, "Take": 2, "Hospital": 3, "Blood test": 4, "Start": 6, "Rest": 7}
 LABELS = {"lab": "Blood test", "visit": "Clinic visit", "assessment": "Check-up",
           "procedure": "Procedure", "gate": "Check-up"}
 
@@ -51,9 +53,11 @@ def _day_items(d: date, events: list[DoseEvent], table) -> tuple[list[dict[str, 
                     items.append({"word": "Pump", "text": "last day"})
                 else:
                     items.append({"word": "Pump", "text": "on", "continuing": True})
-            else:
+            elif e.date == d:
                 clinic = True
                 given.append(_plain(e, table))
+            else:  # a long infusion (over 24 h) still running from an earlier day
+                items.append({"word": "Pump", "text": f"{_plain(e, table)} continues", "continuing": True})
         elif e.kind == "hospitalization":
             hospital = True
             items.append({"word": "Hospital", "text": "stay" if e.date == d else "",
@@ -73,8 +77,11 @@ def _day_items(d: date, events: list[DoseEvent], table) -> tuple[list[dict[str, 
         firsts.append({"word": "Clinic", "text": ", ".join(dict.fromkeys(given))})
     for name, evs in oral.items():
         held = evs[0].status == "held"
-        items.append({"word": "Take", "text": name + (" (on hold)" if held else ""), "boxes": len(evs)})
-    return firsts + items, clinic, hospital
+        items.append({"word": "Take", "text": name + (" (on hold)" if held else ""), "ticks": " ".join("☐" * len(evs))})
+    for i in firsts + items:
+        i.setdefault("ticks", "")
+    ordered = sorted(firsts + items, key=lambda i: (PRIORITY.get(i["word"], 5), bool(i.get("continuing"))))
+    return ordered, clinic, hospital
 
 
 # Lines of text a day square holds at the grid's print size, by weeks in the month; an item's
@@ -88,7 +95,7 @@ def _fit(items: list[dict[str, Any]], weeks: int) -> tuple[list[dict[str, Any]],
     shown: list[dict[str, Any]] = []
     used = 0
     for n, item in enumerate(items):
-        text = f"{item['word']} {item['text']}" + " ☐" * item.get("boxes", 0)
+        text = f"{item['word']} {item['text']} {item['ticks']}"
         lines = -(-len(text) // CHARS_PER_LINE)
         rest = len(items) - n - 1
         if used + lines > budget - (1 if rest else 0):
@@ -151,5 +158,5 @@ def patient(tl: Timeline, chosen, options) -> dict[str, Any]:
     return {
         "months": months, "weekdays": WEEKDAYS, "listing": listing, "orientation": "landscape",
         "first_day": long_date(first),
-        "has_oral": any(i.get("boxes") for v in days.values() for i in v["items"]),
+        "has_oral": any(i["ticks"] for v in days.values() for i in v["items"]),
     }

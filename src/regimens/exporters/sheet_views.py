@@ -61,13 +61,16 @@ def measurement_view(m: Any) -> dict[str, str] | None:
         return f"{format_number(v, 2)} {unit}" if isinstance(v, int | float) else (str(v) if v else "")
 
     measured = pick("measured_on", "measured", "date")
-    formula = pick("bsa_formula", "formula")
-    bsa = num(pick("bsa_m2", "bsa"), "m²")
-    if bsa and formula:
-        bsa += f" ({str(formula).replace('_', ' ').title()})"
-    cap = pick("bsa_cap", "bsa_cap_m2")
-    if bsa and cap:
-        bsa += f", capped at {format_number(cap, 2)} m²"
+    formula = pick("formula", "bsa_formula")
+    patient_bsa = pick("bsa", "bsa_m2")
+    used = pick("bsa_used") or patient_bsa
+    bsa = num(used, "m²")
+    if bsa and pick("bsa_m2") is not None:
+        bsa += " (as given)"
+    elif bsa and formula:
+        bsa += f" ({str(formula).replace('_', ' ').replace('-', ' ').title()})"
+    if isinstance(used, int | float) and isinstance(patient_bsa, int | float) and used < patient_bsa:
+        bsa += f", capped (patient {format_number(patient_bsa, 2)} m²)"
     return {
         "height": num(pick("height_cm", "height"), "cm"),
         "weight": num(pick("weight_kg", "weight"), "kg"),
@@ -277,7 +280,7 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
         if e.not_public:
             final = NOT_PUBLIC_TEXT
         else:
-            final = patient_dose_text(e) or "not calculated"
+            final = patient_dose_text(e) or "—"
         rows.append({
             "date": e.date.isoformat(), "where": f"C{e.cycle} D{e.day}", "cycle_id": e.cycle_id,
             "drug": drug_name(e, table), "route": e.route or "", "written": _written(e),
