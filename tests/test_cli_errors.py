@@ -175,8 +175,6 @@ def test_absurd_measurement(run_cli, tmp_path, args, fragments):
 
 
 @needs_measurements
-@pytest.mark.xfail(strict=True, reason="plan.PlanMeasurements (issue 4): zero, negative and NaN "
-                   "measurements escape as an internal pydantic ValidationError (exit 1)")
 @pytest.mark.parametrize("value", ["0", "-3", "nan"])
 def test_non_positive_weight(run_cli, tmp_path, value):
     _one_error(*_measure(run_cli, tmp_path, "--weight", value), "weight")

@@ -176,6 +176,11 @@ def test_given_bsa_within_tolerance_is_used_as_given():
     # 1.9 vs Mosteller 2.0: 5 % apart (≤ 10 %): accepted, and the given value is used
     m = Measurements(height_cm=180, weight_kg=80, bsa_m2=1.9)
     assert m.bsa == 1.9
+    # ... and said out loud, so neither number is dropped without a word
+    tl = resolve(m)
+    assert "the BSA given (1.9 m²) is used; height and weight give 2 m² (Mosteller)" in tl.warnings
+    assert "as given; height 180 cm and weight 80 kg give 2 m² by Mosteller" in \
+        _dose(tl, "cyclophosphamide").working.measurement
 
 
 @given(st.floats(0.2, 3.5), st.floats(0.2, 3.5))

@@ -186,6 +186,11 @@ class Measurements:
             return None
         if self.bsa_m2 is not None:
             how = "as given"
+            calc = self.bsa_calculated
+            if calc is not None:
+                how += (f"; height {format_number(self.height_cm)} cm and weight"
+                        f" {format_number(self.weight_kg)} kg give {format_number(calc)} m² by"
+                        f" {FORMULAS[self.formula].name}, within {BSA_TOLERANCE:.0%}")
         else:
             f = FORMULAS[self.formula]
             how = (f"{f.name} {f.expression} with H {format_number(self.height_cm)} cm,"

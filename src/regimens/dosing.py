@@ -62,7 +62,7 @@ class Modification:
 
 
 _MOD = re.compile(
-    r"^\s*(?P<drug>[a-z][a-z0-9 -]*?)\s*=\s*(?P<change>[^@]+?)\s*(?:@\s*(?P<cycle>\S+))?\s*$", re.I
+    r"^\s*(?P<drug>[a-z][a-z0-9 -]*?)\s*=\s*(?P<change>[^@]+?)\s*(?:@\s*(?P<cycle>\S+))?\s*$", re.IGNORECASE
 )
 _PCT = re.compile(r"^(?P<sign>[+-])?\s*(?P<n>\d+(?:\.\d+)?)\s*%$")
 _ABS = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>\S+)$")
@@ -170,6 +170,9 @@ def resolve_doses(
             missing.setdefault(e2.working.unresolved, set()).add(e.drug or e.title)
         events.append(e2)
     warnings = [f"dose not calculated for {', '.join(sorted(drugs))}: {why}" for why, drugs in sorted(missing.items())]
+    if m.bsa_m2 is not None and m.bsa_calculated is not None:
+        warnings.insert(0, f"the BSA given ({format_number(m.bsa_m2)} m²) is used; height and weight give"
+                           f" {format_number(m.bsa_calculated)} m² ({FORMULAS[m.formula].name})")
     return tl.with_events(tuple(events), measurements=m, warnings=tuple(tl.warnings) + tuple(warnings))
 
 

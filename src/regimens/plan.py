@@ -196,9 +196,10 @@ def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | 
     base.setdefault("bsa_formula", DEFAULT_FORMULA)
     if base["bsa_formula"] not in FORMULAS:
         raise RequestError(f"unknown BSA formula {base['bsa_formula']!r}; use one of {', '.join(FORMULAS)}")
-    pm = PlanMeasurements.model_validate(base)
-    pm.to_measurements()  # plausibility checks now
-    return pm
+    # plausibility first: its messages say what is wrong and how to fix it (0, -3, nan, 1.8 m)
+    Measurements(base.get("height_cm"), base.get("weight_kg"), base.get("bsa_m2"), base.get("age_years"),
+                 base.get("measured_on"), base["bsa_formula"], base.get("bsa_cap"))
+    return PlanMeasurements.model_validate(base)
 
 
 def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
