@@ -416,3 +416,15 @@ def test_patient_doses_age_band_and_vincristine_cap(timeline):
     dosed = resolve_doses(tl, Measurements(bsa_m2=2.0, weight_kg=80))
     assert all(e.patient_dose is None for e in dosed.events if e.drug == "cytarabine" and e.route == "IV")
     assert any("age" in w for w in dosed.warnings)
+
+
+def test_monthly_variant_warning_points_at_the_next_cycle_not_the_phase(timeline):
+    # Following the warning must continue with maintenance cycle 2; `--start-at maintenance-monthly`
+    # would restart the phase at its cycle 1 and number every later cycle wrongly.
+    tl = timeline(P, choices={"pomp_cycle": "monthly"})
+    (w,) = [w for w in tl.warnings if "maintenance-monthly.c2" in w]
+    assert "--start-at maintenance-monthly.c2" in w
+    tl2 = timeline(P, start=date(2027, 10, 13), choices={"pomp_cycle": "monthly"},
+                   start_at="maintenance-monthly.c2")
+    assert (tl2.cycles[0].cycle_id, tl2.cycles[0].cycle, tl2.cycles[0].start) == (
+        "maintenance-monthly.c2", 2, date(2027, 10, 13))

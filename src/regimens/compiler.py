@@ -217,7 +217,9 @@ def _anchor(slots: list[_Slot], request: ScheduleRequest) -> tuple[list[Cycle], 
             warnings.append(
                 f"{prev.phase}: length is not public, so the date of {s.phase}"
                 f" (cycle id {s.cycle_id}) is unknown; give --actual-start {s.cycle_id}=YYYY-MM-DD"
-                f" or start the timeline there with --start-at {s.phase_id}"
+                # inside a phase, the cycle id: --start-at PHASE would restart at its cycle 1
+                f" or start the timeline there with --start-at"
+                f" {s.phase_id if prev.phase_id != s.phase_id else s.cycle_id}"
             )
             break
         else:
