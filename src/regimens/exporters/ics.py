@@ -261,17 +261,19 @@ class _Builder:
         main.add("transp", "TRANSPARENT")
         out = [main]
         base = e.uid.removesuffix("@regimens")
+        # bag and end events point to the infusion event instead of repeating its text
+        short = text.derived_description(e, self.tl, tall, timing)
         for k in range(bags):
             t = (start.astimezone(UTC) + k * bag).astimezone(self.tz)
             day = e.day + (t.date() - e.date).days
             head = "Start " if k == 0 else "Bag change: "
             ev = self._event(f"{base}-bag{k + 1}@regimens",
-                             self._derived_summary(e, head, f"bag {k + 1} of {bags}", day), desc, e)
+                             self._derived_summary(e, head, f"bag {k + 1} of {bags}", day), short, e)
             self._timed(ev, t, None)
             out.append(ev)
         if (e.drug, end) not in self.cont_starts:
             day = e.day + (end.date() - e.date).days
-            ev = self._event(f"{base}-end@regimens", self._derived_summary(e, "End of infusion: ", "", day), desc, e)
+            ev = self._event(f"{base}-end@regimens", self._derived_summary(e, "End of infusion: ", "", day), short, e)
             self._timed(ev, end, None)
             out.append(ev)
         return out
@@ -292,12 +294,11 @@ class _Builder:
         ev.add("description", description)
         ev.add("categories", [_KIND_CATEGORY.get(e.kind, e.kind.capitalize())])
         ev.add("class", "PRIVATE")
+        # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":
             ev.add("status", "CANCELLED")
         elif e.status == "held":
             ev.add("status", "TENTATIVE")
-        else:
-            ev.add("status", "CONFIRMED")
         if e.kind in _TRANSPARENT:
             ev.add("transp", "TRANSPARENT")
         return ev

@@ -115,6 +115,16 @@ def description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *,
     return ismp_clean("\n".join(lines))
 
 
+def derived_description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None,
+                        timing: Sequence[str]) -> str:
+    """Bag-change and end-of-infusion events: what and when, the rest is on the infusion event."""
+    return ismp_clean("\n".join([
+        f"Continuous infusion: {drug_line(e, tall)} ({where(e, tl, e.day + (e.end_date - e.date).days)})",
+        *timing,
+        "Dose, source and notes: see the all-day infusion event.",
+    ]))
+
+
 def _calculated(e: DoseEvent) -> list[str]:
     if e.patient_dose is None:
         why = getattr(e.working, "unresolved", None)
