@@ -131,7 +131,9 @@ def load_plan(text: str, name: str) -> Plan:
 def dump_plan(plan: Plan) -> bytes:
     data = plan.model_dump(mode="json", exclude_defaults=False)
     if data.get("measurements"):
-        data["measurements"] = {k: v for k, v in data["measurements"].items() if v is not None}
+        # 172 not 172.0: no trailing zeros in anything a person reads (ISMP)
+        data["measurements"] = {k: int(v) if isinstance(v, float) and v.is_integer() else v
+                                for k, v in data["measurements"].items() if v is not None}
     head = ("# regimens patient plan (docs/plans.md). It holds patient measurements: keep it private.\n"
             "# Change it with `regimens plan record`, which shows what moves and adds a revision.\n")
     return (head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)).encode("utf-8")

@@ -97,7 +97,8 @@ def patient_options(f):
                      help="Dose modification from a cycle on: DRUG=75%, DRUG=-25%, DRUG=1 mg. Repeatable; needs --reason."),
         click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold and --modify given here)."),
         click.option("--rounding", "rounding_path", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Institution dose-rounding rules (YAML; replaces the shipped keys it gives)."),
+                     envvar="REGIMENS_ROUNDING",
+                     help="Institution dose-rounding rules (YAML; replaces the shipped keys it gives). [env: REGIMENS_ROUNDING]"),
     ]
     for d in reversed(decorators):
         f = d(f)
