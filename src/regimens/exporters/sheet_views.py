@@ -150,17 +150,18 @@ def _row(e: DoseEvent, table) -> dict[str, Any]:
     if e.not_public:
         flags.append("DOSE NOT PUBLIC")
     calculated = "" if e.not_public else clean(patient_dose_text(e))
+    unresolved = e.working.unresolved if e.working is not None else None
     return {
         "time": e.time.strftime("%H:%M") if e.time else "",
         "drug": drug_name(e, table),
         "flags": flags,
         "written": _written(e),
-        "calculated": calculated or ("NOT PUBLIC" if e.not_public else "—"),
+        "calculated": calculated or ("NOT PUBLIC" if e.not_public else "not calculated" if unresolved else "—"),
         "route": e.route or "",
         "duration": _duration(e),
         "premed_for": f"before {display_drug(e.premed_for, table)}" if e.premed_for else "",
         "dose_no": f"{e.dose_number} of {e.doses_total}" if e.dose_number and e.doses_total and e.doses_total > 1 else "",
-        "notes": _notes(e),
+        "notes": ([clean(f"dose not calculated: {unresolved}")] if unresolved else []) + _notes(e),
         "status": e.status,
         "not_public": e.not_public,
     }
@@ -280,7 +281,7 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
         if e.not_public:
             final = NOT_PUBLIC_TEXT
         else:
-            final = patient_dose_text(e) or "—"
+            final = patient_dose_text(e) or (f"not calculated: {w.unresolved}" if w and w.unresolved else "—")
         rows.append({
             "date": e.date.isoformat(), "where": f"C{e.cycle} D{e.day}", "cycle_id": e.cycle_id,
             "drug": drug_name(e, table), "route": e.route or "", "written": _written(e),

@@ -1,0 +1,227 @@
+"""Printable sheets (issue 6) checked against the trial records.
+
+NCT03114865 (004_94d9d143a40d8968.txt): "Cycle 1 - Days 1-7: 9 ug/day", "Cycle 1 - Days 8-28:
+28 ug/day", "Cycle 2 - Days 1-28: 28 ug/day", dexamethasone 20 mg IV "Day 1 of Cycle 1 and 2, prior
+to a step dose (such as cycle 1 day 8)". With 42-day cycles from Monday 2027-01-04 the days a
+nurse gives something are, by hand: C1D1 = 2027-01-04, C1D8 = 2027-01-11, C2D1 = 2027-01-04 + 42
+= 2027-02-15. Three treatment days, three pages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
+
+P = "nct03114865"
+START = "2027-01-04"
+GEN = datetime(2027, 1, 2, 8, 30, tzinfo=UTC)
+
+
+def _pdf_pages(pdf: bytes) -> list[str]:
+    import pypdf
+
+    # one line per page, whitespace collapsed: table cells wrap words across lines
+    return [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def nurse_pdf():
+    from regimens.catalog import Catalog
+    from regimens.compiler import compile as compile_timeline
+    from regimens.request import ScheduleRequest
+
+    tl = compile_timeline(Catalog().load(P), ScheduleRequest(start=date(2027, 1, 4)))
+    return render_pdf(render_html(tl, Selection(), SheetOptions(kind="nurse"), GEN))
+
+
+def test_nurse_sheet_one_page_per_treatment_day(nurse_pdf):
+    pages = _pdf_pages(nurse_pdf)
+    assert len(pages) == 3  # C1D1, C1D8, C2D1 (hand count above)
+    day1, day8, c2d1 = pages
+    assert "Monday 4 January 2027" in day1 and "Cycle 1 · Day 1" in day1
+    assert "dexamethasone" in day1 and "20 mg" in day1 and "blinatumomab" in day1 and "9 mcg/day" in day1
+    assert "Monday 11 January 2027" in day8 and "Cycle 1 · Day 8" in day8 and "28 mcg/day" in day8
+    assert "Monday 15 February 2027" in c2d1 and "Cycle 2 · Day 1" in c2d1 and "28 mcg/day" in c2d1
+    for page in pages:
+        # the boxes a nurse signs: given (date/time), given by, independent second check
+        assert "Date/time given" in page and "Given by" in page and "2nd check" in page
+        assert page.count("☐") >= 3 + 2 * 3  # header boxes + three per administration row
+        assert "Patient name".upper() in page and "Allergies".upper() in page
+        assert re.search(r"Page \d of 3", page)
+
+
+def test_nurse_sheet_flags_step_and_premedication_days(nurse_pdf):
+    day1, day8, c2d1 = _pdf_pages(nurse_pdf)
+    assert "PREMEDICATION REQUIRED: dexamethasone before blinatumomab" in day1
+    assert "STEP-UP DOSE DAY: blinatumomab 28 mcg/day" in day8  # "prior to a step dose"
+    assert "STEP-UP" not in c2d1  # cycle 2 starts at 28 mcg/day: no step
+    assert "dose 1 of 2" in day1 and "dose 2 of 2" in day8  # two dexamethasone doses in cycle 1
+
+
+def test_pdf_is_byte_identical_and_dated_from_generation_time(nurse_pdf):
+    import pypdf
+
+    from regimens.catalog import Catalog
+    from regimens.compiler import compile as compile_timeline
+    from regimens.request import ScheduleRequest
+
+    tl = compile_timeline(Catalog().load(P), ScheduleRequest(start=date(2027, 1, 4)))
+    again = render_pdf(render_html(tl, Selection(), SheetOptions(kind="nurse"), GEN))
+    assert again == nurse_pdf
+    meta = pypdf.PdfReader(io.BytesIO(nurse_pdf)).metadata
+    assert meta["/CreationDate"] == "D:20270102083000Z"
+    assert "ebbf24442bb7" in _pdf_pages(nurse_pdf)[0]  # content hash on every page
+
+
+def test_cli_pdf_and_html_say_the_same(run_cli, tmp_path):
+    out = tmp_path / "c1.pdf"
+    code, _, err = run_cli("sheet", P, "--start", START, "--cycle", "1", "--format", "pdf", "-o", str(out),
+                           env={"SOURCE_DATE_EPOCH": "1798761600"})
+    assert code == 0, err
+    pages = _pdf_pages(out.read_bytes())
+    assert len(pages) == 2  # cycle 1 only: days 1 and 8
+    assert "Generated 2027-01-01 00:00 UTC by regimens" in pages[0]  # 1798761600 = 2027-01-01T00:00Z
+
+
+def test_user_text_is_escaped(run_cli):
+    code, html, err = run_cli("sheet", P, "--start", START, "--patient-name", "<script>alert(1)</script>",
+                              "--allergies", 'penicillin & "sulfa"', "--mrn", "<b>42</b>")
+    assert code == 0, err
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "penicillin &amp; &#34;sulfa&#34;" in html and "&lt;b&gt;42&lt;/b&gt;" in html
+
+
+def test_identifiers_printed_only_when_given(run_cli):
+    code, html, _ = run_cli("sheet", P, "--start", START, "--kind", "patient")
+    assert code == 0
+    assert "For:" not in html
+    code, html, _ = run_cli("sheet", P, "--start", START, "--kind", "patient", "--patient-name", "Ada Lovelace")
+    assert "For: <strong>Ada Lovelace</strong>" in html
+
+
+def test_html_is_self_contained(run_cli):
+    for kind in ("nurse", "pharmacist", "patient"):
+        code, html, _ = run_cli("sheet", P, "--start", START, "--kind", kind)
+        assert code == 0
+        assert not re.search(r"""(src|href)\s*=|@import|url\(|<link|<script""", html), kind
+        assert "@page" in html and "break-after: page" in html
+
+
+def test_patient_calendar_month_grid_plain_words(run_cli):
+    code, html, err = run_cli("sheet", P, "--start", START, "--kind", "patient")
+    assert code == 0, err
+    # 2027-01-04 .. 2027-03-28 (end of cycle 2 rest, day 84): January, February, March
+    assert [m for m in ("January 2027", "February 2027", "March 2027", "April 2027") if m in html] == [
+        "January 2027", "February 2027", "March 2027"]
+    assert "24-hour contact number" in html and "What to bring" in html
+    assert "<strong>Pump</strong> starts: blinatumomab" in html
+    assert "cycle 1" in html and "maintenance.c1" not in html  # no internal ids for patients
+
+
+def test_patient_calendar_pdf_is_tagged(run_cli, tmp_path):
+    import pypdf
+
+    out = tmp_path / "cal.pdf"
+    code, _, err = run_cli("sheet", P, "--start", START, "--kind", "patient", "--format", "pdf", "-o", str(out))
+    assert code == 0, err
+    reader = pypdf.PdfReader(out)
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # PDF/UA-1 tagging
+    assert root["/Lang"] == "en"
+    assert "/MediaBox" in reader.pages[0] and reader.pages[0].mediabox.width > reader.pages[0].mediabox.height
+
+
+def test_pharmacist_sheet_working_and_cumulative(run_cli):
+    # NCT02877303 hyper-CVAD course A, day 4: doxorubicin 50 mg/m² (seed-000). Mosteller BSA for
+    # 175 cm, 75 kg = sqrt(175 × 75 / 3600) = sqrt(3.6458) = 1.909 → 1.91 m²; 50 × 1.91 = 95.5 mg.
+    code, html, err = run_cli("sheet", "nct02877303", "--start", START, "--kind", "pharmacist",
+                              "--cycle", "intensive.c1", "--height", "175", "--weight", "75", "--age", "50")
+    assert code == 0, err
+    assert "50 mg/m² × 1.91 m² = 95.5 mg" in html
+    assert "★ DOXOrubicin" in html  # anthracycline marked for its lifetime cumulative dose
+    assert "intensive_cycles = <strong>4</strong>" in html  # decisions taken, with defaults
+    assert "sha256 " in html and "nct02877303" in html
+
+
+def test_not_public_dose_flagged_on_nurse_sheet(run_cli, timeline):
+    tl = timeline("nct02877303")
+    hidden = next(e for e in tl.events if e.not_public and e.drug)
+    code, html, err = run_cli("sheet", "nct02877303", "--start", START, "--from", hidden.date.isoformat(),
+                              "--to", hidden.date.isoformat())
+    assert code == 0, err
+    assert "DOSE NOT PUBLIC" in html and "dose per full protocol (not public)" in html
+
+
+def test_tall_man_file_replaces_the_default(run_cli, tmp_path):
+    csv = tmp_path / "nz.csv"
+    csv.write_text("generic,tallman\ndexamethasone,DEXAmethasone\n", encoding="utf-8")
+    code, html, err = run_cli("sheet", P, "--start", START, "--tall-man", str(csv))
+    assert code == 0, err
+    assert "DEXAmethasone" in html
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("vincristine: vinCRIStin\n", encoding="utf-8")
+    code, _, err = run_cli("sheet", P, "--start", START, "--tall-man", str(bad))
+    assert code == 2 and "must spell the same name" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--format", "pdf"), "needs -o FILE"),
+    (("--cycle", "9"), "no such cycle"),
+    (("--phase", "nope"), "no such phase"),
+    (("--from", "2027-03-01", "--to", "2027-02-01"), "is after --to"),
+    (("--from", "2030-01-01"), "holds no events"),
+])
+def test_bad_selection_is_one_line_exit_2(run_cli, args, message):
+    code, out, err = run_cli("sheet", P, "--start", START, *args)
+    assert code == 2 and message in err and err.count("\n") == 1 and out == ""
+
+
+def test_existing_output_not_overwritten(run_cli, tmp_path):
+    out = tmp_path / "s.html"
+    out.write_text("keep", encoding="utf-8")
+    code, _, err = run_cli("sheet", P, "--start", START, "-o", str(out))
+    assert code == 2 and "--force" in err and out.read_text() == "keep"
+
+
+def test_overview_layout_one_row_per_day(run_cli):
+    code, html, err = run_cli("sheet", P, "--start", START, "--layout", "overview", "--cycle", "1")
+    assert code == 0, err
+    assert html.count("<td><strong>Monday") == 2  # C1D1 and C1D8
+
+
+def test_no_microgram_sign_in_any_shipped_protocol(catalog):
+    """Every kind of sheet for every shipped protocol and arm (defaults for decisions) writes mcg."""
+    from regimens.compiler import compile as compile_timeline
+    from regimens.dosing import Measurements, resolve_doses
+    from regimens.request import ScheduleRequest
+
+    m = Measurements(height_cm=170, weight_kg=70, age_years=40, measured_on=date(2027, 1, 2))
+    seen_mcg = False
+    from regimens.errors import ProtocolError
+
+    for pid in catalog.ids():
+        try:
+            pf = catalog.load(pid)
+        except ProtocolError:
+            continue  # an invalid file has no outputs; `regimens validate` and its tests report it
+        # decisions without a default must be given: try each of their values once
+        open_ = {n: [c.value for c in d.choices] for n, d in pf.protocol.decisions.items() if not d.default}
+        base = {n: v[0] for n, v in open_.items()}
+        variants = [base] + [{**base, n: v} for n, vals in open_.items() for v in vals[1:]]
+        for arm, choices in ((a, c) for a in pf.protocol.arms for c in variants):
+            tl = compile_timeline(pf, ScheduleRequest(start=date(2027, 1, 4), arm=arm.label, choices=choices))
+            tl = resolve_doses(tl, m)
+            for kind in ("nurse", "pharmacist", "patient"):
+                try:
+                    html = render_html(tl, Selection(), SheetOptions(kind=kind), GEN)
+                except Exception as exc:  # an arm with nothing to give has no nurse sheet
+                    assert kind == "nurse" and "no administrations" in str(exc), (pid, arm.label, kind, exc)
+                    continue
+                assert "µg" not in html and "μg" not in html and "ug/" not in html, (pid, arm.label, kind)
+                seen_mcg = seen_mcg or "mcg" in html
+    assert seen_mcg  # blinatumomab doses are in mcg, so the loop did look at microgram doses
