@@ -139,13 +139,14 @@ def test_omit_without_reason(run_cli, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not _has("ics", "--bsa"), reason="measurement options not available yet")
-@pytest.mark.xfail(strict=True, reason="dosing/plan (issue 4): --bsa with --height/--weight is accepted "
-                   "silently; one of them is ignored without a word")
-def test_bsa_and_height_weight_conflict(run_cli, tmp_path):
-    _one_error(*run_cli("ics", P, *START, "--bsa", "1.8", "--height", "170", "--weight", "70",
-                        "-o", str(tmp_path / "x.ics"), env=TZ), "--bsa")
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.skipif(not _has("timeline", "--bsa"), reason="measurement options not available yet")
+def test_bsa_given_with_height_and_weight_is_never_silent(run_cli):
+    # Dosing's choice (docs/dosing.md): the BSA given wins, and the user is told what height and
+    # weight would give. Mosteller: sqrt(170 * 70 / 3600) = 1.818 -> 1.82 m2.
+    code, out, err = run_cli("timeline", P, *START, "--format", "json", "--bsa", "1.8", "--height", "170",
+                             "--weight", "70")
+    assert code == 0 and out.startswith("[")
+    assert "1.8 m²" in err and "1.82 m²" in err and "Traceback" not in err
 
 
 # --- absurd measurements --------------------------------------------------------------------
