@@ -463,7 +463,7 @@ def test_cli_refuses_implausible_measurement(tmp_path, run_cli):
     path = tmp_path / "dosetest.yaml"
     path.write_text(PROTOCOL)
     out_file = tmp_path / "t.json"
-    code, out, err = run_cli("timeline", str(path), "--start", "2027-01-04", "--height", "1.8",
+    code, _, err = run_cli("timeline", str(path), "--start", "2027-01-04", "--height", "1.8",
                              "--weight", "80", "-o", str(out_file))
     assert code == 2 and not out_file.exists()
     assert err.count("\n") == 1 and "looks like metres" in err and "Traceback" not in err

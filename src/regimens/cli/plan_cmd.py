@@ -9,7 +9,7 @@ import json
 
 import click
 
-from ..errors import PlanError, RegimensError
+from ..errors import RegimensError
 from .app import cli
 from .options import DATE, patient_options, schedule_options
 from .output import check_writable, emit, write_atomic
@@ -152,8 +152,8 @@ def _show_text(plan, status: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _preview(params: dict, record: bool):
-    """(saved plan, new plan, preview, old timeline, new timeline)."""
+def _preview(params: dict):
+    """(saved plan, plan with the change, preview, timeline with the change)."""
     from ..plan import accept_protocol, check_protocol
     from ..plandiff import diff
     from .patient import effective_plan, read_plan, read_rounding, timeline_of
@@ -171,7 +171,7 @@ def _preview(params: dict, record: bool):
         new = accept_protocol(new, pf)
     old_tl = timeline_of(pf, saved, rounding)
     new_tl = timeline_of(pf, new, rounding)
-    return saved, new, diff(old_tl, new_tl), new_tl, pf
+    return saved, new, diff(old_tl, new_tl), new_tl
 
 
 def _emit_preview(params, saved, new, preview, new_tl, written: bool) -> None:
@@ -195,7 +195,7 @@ def _emit_preview(params, saved, new, preview, new_tl, written: bool) -> None:
 @patient_options
 def plan_preview(**params) -> None:
     """Show what a change would move (which events, by how many days, which stay) without writing."""
-    saved, new, preview, new_tl, _ = _preview(params, record=False)
+    saved, new, preview, new_tl = _preview(params)
     _emit_preview(params, saved, new, preview, new_tl, written=False)
 
 
@@ -209,7 +209,7 @@ def plan_record(note: str | None, **params) -> None:
     from .patient import given
     from .pipeline import generated_at
 
-    saved, new, preview, new_tl, pf = _preview(params, record=True)
+    saved, new, preview, new_tl = _preview(params)
     g = given(params)
     accepted = new.protocol if params.get("accept_protocol") else None
     if not g.changes_anything() and accepted is None:
@@ -222,5 +222,3 @@ def plan_record(note: str | None, **params) -> None:
     write_atomic(params["plan_file"], dump_plan(final), force=True, mode=PLAN_MODE)
     _emit_preview(params, saved, final, preview, new_tl, written=True)
 
-
-__all__ = ["plan_group", "PlanError"]
