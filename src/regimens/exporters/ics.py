@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Alarm, Calendar, Event, vRecur, vText
+from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vInt, vRecur, vText
 
 from ..errors import RequestError
 from ..timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
@@ -178,10 +178,14 @@ def group_take_home(events: Iterable[DoseEvent]) -> list[DoseEvent | _Series]:
 class _Builder:
     def __init__(self, tl: Timeline, opts: IcsOptions, generated: datetime):
         self.tl, self.opts = tl, opts
+        self.labels = text.Labels.of(tl, opts.tall_man)
         self.tz = ZoneInfo(opts.tz)
         self.stamp = generated.astimezone(UTC).replace(microsecond=0)
         self.timed = False
         self.span: list[date] = []
+        self._stamp = vDDDTypes(self.stamp)
+        self._sequence = vInt(tl.revision)
+        self._categories: dict[str, vCategory] = {}
         self.cont_starts = {(e.drug, self._at(e)) for e in tl.events if e.continuous and e.time}
 
     def calendar(self, part: str | None) -> Calendar:
@@ -215,12 +219,12 @@ class _Builder:
         if e.continuous and e.time is not None:
             return self._continuous(e)
         if e.time is None:
-            ev = self._event(e.uid, text.summary(e, self.tl, self.opts.tall_man, last_day=self._last_day(e)),
-                             text.description(e, self.tl, self.opts.tall_man), e)
+            ev = self._event(e.uid, text.summary(e, self.labels, last_day=self._last_day(e)),
+                             text.description(e, self.labels), e)
             self._all_day(ev, e.date, e.end_date)
         else:
-            ev = self._event(e.uid, text.summary(e, self.tl, self.opts.tall_man),
-                             text.description(e, self.tl, self.opts.tall_man), e)
+            ev = self._event(e.uid, text.summary(e, self.labels),
+                             text.description(e, self.labels), e)
             self._timed(ev, self._at(e), e.duration_minutes)
         if _is_take_home(e):
             self._alarm(ev, e)
@@ -234,8 +238,8 @@ class _Builder:
         doses = (f"Take-home: {n} doses, {every}{at}, days {first.day}–{last.day}"
                  + (f" (doses {first.dose_number}–{last.dose_number} of {first.doses_total} in this cycle)"
                     if first.dose_number and first.doses_total else ""))
-        ev = self._event(first.uid, text.summary(first, self.tl, self.opts.tall_man, last_day=last.day, extra=every),
-                         text.description(first, self.tl, self.opts.tall_man, doses=doses), first)
+        ev = self._event(first.uid, text.summary(first, self.labels, last_day=last.day, extra=every),
+                         text.description(first, self.labels, doses=doses), first)
         if first.time is None:
             self._all_day(ev, first.date, first.date)
         else:
@@ -247,22 +251,22 @@ class _Builder:
         return ev
 
     def _continuous(self, e: DoseEvent) -> list[Event]:
-        o, tall = self.opts, self.opts.tall_man
+        o = self.opts
         start = self._at(e)
         minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
         end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
         bag = timedelta(hours=o.bag_hours)
         bags = max(1, math.ceil(minutes / (o.bag_hours * 60)))
         timing = text.continuous_timing(start, end, minutes, o.bag_hours, bags)
-        desc = text.description(e, self.tl, tall, timing=timing)
-        main = self._event(e.uid, text.summary(e, self.tl, tall, last_day=self._last_day(e), extra="continuous"),
+        desc = text.description(e, self.labels, timing=timing)
+        main = self._event(e.uid, text.summary(e, self.labels, last_day=self._last_day(e), extra="continuous"),
                            desc, e)
         self._all_day(main, e.date, e.end_date)
         main.add("transp", "TRANSPARENT")
         out = [main]
         base = e.uid.removesuffix("@regimens")
         # bag and end events point to the infusion event instead of repeating its text
-        short = text.derived_description(e, self.tl, tall, timing)
+        short = text.derived_description(e, self.labels, timing)
         for k in range(bags):
             t = (start.astimezone(UTC) + k * bag).astimezone(self.tz)
             day = e.day + (t.date() - e.date).days
@@ -280,20 +284,21 @@ class _Builder:
 
     def _derived_summary(self, e: DoseEvent, head: str, tail: str, day: int) -> str:
         moved = e.with_(day=day)
-        s = text.summary(moved, self.tl, self.opts.tall_man, head=head, extra=f"({tail})" if tail else "")
+        s = text.summary(moved, self.labels, head=head, extra=f"({tail})" if tail else "")
         return s
 
     # properties
 
     def _event(self, uid: str, summary: str, description: str, e: DoseEvent) -> Event:
+        # Property values are built directly (and the shared ones once per calendar): going
+        # through Event.add() for each of thousands of events is most of the export time.
         ev = Event()
-        ev.add("uid", uid)
-        ev.add("dtstamp", self.stamp)
-        ev.add("sequence", self.tl.revision)
-        ev.add("summary", summary)
-        ev.add("description", description)
-        ev.add("categories", [_KIND_CATEGORY.get(e.kind, e.kind.capitalize())])
-        ev.add("class", "PRIVATE")
+        ev["SUMMARY"] = vText(summary)
+        ev["UID"] = vText(uid)
+        ev["DTSTAMP"] = self._stamp
+        ev["SEQUENCE"] = self._sequence
+        ev["DESCRIPTION"] = vText(description)
+        ev["CATEGORIES"] = self._category(e.kind)
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":
             ev.add("status", "CANCELLED")
@@ -302,6 +307,11 @@ class _Builder:
         if e.kind in _TRANSPARENT:
             ev.add("transp", "TRANSPARENT")
         return ev
+
+    def _category(self, kind: str) -> vCategory:
+        if kind not in self._categories:
+            self._categories[kind] = vCategory([_KIND_CATEGORY.get(kind, kind.capitalize())])
+        return self._categories[kind]
 
     def _all_day(self, ev: Event, first: date, last: date) -> None:
         ev.add("dtstart", first)

@@ -8,6 +8,7 @@ changed and reviewed by a pharmacist without touching the calendar logic.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..notation import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
@@ -18,25 +19,42 @@ _STATUS_PREFIX = {"omitted": "OMITTED: ", "held": "HELD: "}
 _SUMMARY_MAX = 90
 
 
-def where(e: DoseEvent, tl: Timeline, last_day: int | None = None) -> str:
+@dataclass(frozen=True)
+class Labels:
+    """What the words need from the timeline, computed once per calendar (not per event)."""
+
+    multi_phase: bool
+    course_of: Mapping[str, str]
+    """cycle id → course id."""
+    protocol_line: str
+    tall: Mapping[str, str] | None = None
+    _names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None) -> Labels:
+        return cls(len({c.phase_id for c in tl.cycles}) > 1, {c.cycle_id: c.course_id for c in tl.cycles},
+                   f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
+                   f" (sha256 {tl.content_hash[:12]})", tall)
+
+    def drug(self, name: str) -> str:
+        """display_drug (tall-man), remembered: it compiles a pattern per call, and a long
+        calendar names the same few drugs thousands of times."""
+        if name not in self._names:
+            self._names[name] = display_drug(name, self.tall)
+        return self._names[name]
+
+
+def where(e: DoseEvent, lb: Labels, last_day: int | None = None) -> str:
     """`C1 D4`, `C2 D1–28`; the phase is named when the timeline has several."""
     days = f"D{e.day}" if not last_day or last_day == e.day else f"D{e.day}–{last_day}"
-    multi_phase = len({c.phase_id for c in tl.cycles}) > 1
-    numbered = e.phase_id != _course_id(e, tl)
+    numbered = e.phase_id != lb.course_of.get(e.cycle_id, "")
     parts = []
-    if multi_phase:
+    if lb.multi_phase:
         parts.append(e.phase if len(e.phase) <= 24 else e.phase_id)
-    if numbered or not multi_phase:
+    if numbered or not lb.multi_phase:
         parts.append(f"C{e.cycle}")
     parts.append(days)
     return " ".join(parts)
-
-
-def _course_id(e: DoseEvent, tl: Timeline) -> str:
-    for c in tl.cycles:
-        if c.cycle_id == e.cycle_id:
-            return c.course_id
-    return ""
 
 
 def dose_short(e: DoseEvent) -> str:
@@ -50,36 +68,36 @@ def dose_short(e: DoseEvent) -> str:
     return format_dose(e.dose, e.unit)
 
 
-def drug_line(e: DoseEvent, tall: Mapping[str, str] | None, extra: str = "") -> str:
+def drug_line(e: DoseEvent, lb: Labels, extra: str = "") -> str:
     """`vinCRIStine 2 mg IV` (+ extra such as `continuous`)."""
-    bits = [display_drug(e.title, tall), dose_short(e), e.route or "", extra]
+    bits = [lb.drug(e.title), dose_short(e), e.route or "", extra]
     return " ".join(b for b in bits if b)
 
 
-def summary(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *, last_day: int | None = None,
+def summary(e: DoseEvent, lb: Labels, *, last_day: int | None = None,
             head: str = "", extra: str = "") -> str:
     prefix = _STATUS_PREFIX.get(e.status, "")
     if e.kind == "phase":
         text = e.title
     elif e.drug:
         lead = head or ("Step-up: " if e.step == "step-up" else "Premed: " if e.premed_for else "")
-        text = f"{lead}{drug_line(e, tall, extra)} — {where(e, tl, last_day)}"
+        text = f"{lead}{drug_line(e, lb, extra)} — {where(e, lb, last_day)}"
     else:
-        text = f"{e.title} — {where(e, tl, last_day)}"
+        text = f"{e.title} — {where(e, lb, last_day)}"
     text = ismp_clean(prefix + text)
     if len(text) > _SUMMARY_MAX:
         text = text[: _SUMMARY_MAX - 1].rstrip() + "…"
     return text
 
 
-def description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *,
+def description(e: DoseEvent, lb: Labels, *,
                 timing: Sequence[str] = (), doses: str | None = None) -> str:
     """Plain text (no HTML: Google shows it raw), a few hundred characters."""
     lines: list[str] = []
     if e.status != "planned":
         lines.append(f"{e.status.upper()}: {e.status_reason or 'no reason given'}")
     if e.drug:
-        lines.append(display_drug(e.title, tall) + (f" ({e.drug})" if e.drug.lower() != e.title.lower() else ""))
+        lines.append(lb.drug(e.title) + (f" ({e.drug})" if e.drug.lower() != e.title.lower() else ""))
         if e.not_public:
             lines.append(f"Dose: {NOT_PUBLIC_TEXT}")
         else:
@@ -90,7 +108,7 @@ def description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *,
         if e.duration_minutes and not e.continuous:
             lines.append(f"Given over: {_minutes(e.duration_minutes)}")
         if e.premed_for:
-            lines.append(f"Premedication for {display_drug(e.premed_for, tall)}")
+            lines.append(f"Premedication for {lb.drug(e.premed_for)}")
         if e.step:
             lines.append(f"Step: {e.step}")
     else:
@@ -110,16 +128,14 @@ def description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None, *,
     src = e.source_cite or e.source
     if src:
         lines.append(f"Source: {src}" + (f" (confidence {e.confidence})" if e.confidence else ""))
-    lines.append(f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
-                 f" (sha256 {tl.content_hash[:12]})")
+    lines.append(lb.protocol_line)
     return ismp_clean("\n".join(lines))
 
 
-def derived_description(e: DoseEvent, tl: Timeline, tall: Mapping[str, str] | None,
-                        timing: Sequence[str]) -> str:
+def derived_description(e: DoseEvent, lb: Labels, timing: Sequence[str]) -> str:
     """Bag-change and end-of-infusion events: what and when, the rest is on the infusion event."""
     return ismp_clean("\n".join([
-        f"Continuous infusion: {drug_line(e, tall)} ({where(e, tl, e.day + (e.end_date - e.date).days)})",
+        f"Continuous infusion: {drug_line(e, lb)} ({where(e, lb, e.day + (e.end_date - e.date).days)})",
         *timing,
         "Dose, source and notes: see the all-day infusion event.",
     ]))
