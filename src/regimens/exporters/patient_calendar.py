@@ -65,7 +65,7 @@ def _day_items(d: date, events: list[DoseEvent], table) -> tuple[list[dict[str, 
         elif e.kind == "rest":
             if e.date == d:
                 until = f"{e.end_date.day} {MONTHS[e.end_date.month - 1][:3]}"
-                items.append({"word": "Rest", "text": f"no treatment until {until}"})
+                items.append({"word": "Rest", "text": f"until {until}, no treatment"})
         elif e.kind == "phase":
             if e.date == d:
                 firsts.append({"word": "Start", "text": f"cycle {e.cycle}"})
@@ -151,6 +151,8 @@ def patient(tl: Timeline, chosen, options) -> dict[str, Any]:
                 pre = " (medicine given before another, to prevent a reaction)" if e.kind == KIND_PREMEDICATION else ""
                 lines.append(ismp_clean(f"{_plain(e, table)}{dose}: {when}{how}{route}{extra}{pre}"
                                         + (" (on hold)" if e.status == "held" else "")))
+            elif e.kind in GIVEN and e.status != "omitted" and e.date < day == e.end_date:
+                lines.append(ismp_clean(f"{_plain(e, table)}: last day of the pump or drip"))
         for i in info["items"]:
             if i["word"] not in ("Clinic", "Take", "Pump"):
                 lines.append(ismp_clean(f"{i['word']} {i['text']}".strip()))

@@ -286,7 +286,7 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
             "date": e.date.isoformat(), "where": f"C{e.cycle} D{e.day}", "cycle_id": e.cycle_id,
             "drug": drug_name(e, table), "route": e.route or "", "written": _written(e),
             "dose_no": f"{e.dose_number} of {e.doses_total}" if e.doses_total and e.doses_total > 1 else "",
-            "basis": clean(w.basis.replace("_", " ")) if w else "",
+            "basis": clean(format_unit(w.basis.replace("_", " "))) if w else "",
             "measurement": clean(w.measurement) if w else "",
             "formula": clean(w.formula) if w else "",
             "unrounded": format_number(w.unrounded) if w and w.unrounded is not None else "",
