@@ -235,9 +235,12 @@ class _Builder:
         n = len(s.events)
         every = "daily" if s.interval == 1 else "weekly" if s.interval == 7 else f"every {s.interval} days"
         at = f" at {first.time:%H:%M}" if first.time else ""
-        doses = (f"Take-home: {n} doses, {every}{at}, days {first.day}–{last.day}"
-                 + (f" (doses {first.dose_number}–{last.dose_number} of {first.doses_total} in this cycle)"
-                    if first.dose_number and first.doses_total else ""))
+        doses = f"Take-home: {n} doses, {every}{at}, days {first.day}–{last.day}"
+        if first.dose_number and last.dose_number and first.doses_total:
+            if last.dose_number - first.dose_number + 1 == n:
+                doses += f" (doses {first.dose_number}–{last.dose_number} of {first.doses_total} in this cycle)"
+            else:  # one clock time of a BID/TID schedule
+                doses += f" ({n} of the {first.doses_total} doses in this cycle; the other times are separate events)"
         ev = self._event(first.uid, text.summary(first, self.labels, last_day=last.day, extra=every),
                          text.description(first, self.labels, doses=doses), first)
         if first.time is None:

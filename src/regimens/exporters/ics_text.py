@@ -149,8 +149,11 @@ def _calculated(e: DoseEvent) -> list[str]:
         if e.unit and ("/m2" in e.unit or "/kg" in e.unit):
             return ["Calculated dose: not calculated (no measurements given)"]
         return []
-    out = [f"Calculated dose: {format_dose(e.patient_dose, e.patient_unit or e.unit)}"]
     w = e.working
+    if (w is not None and w.basis == "flat" and e.patient_dose == e.dose and (e.patient_unit or e.unit) == e.unit
+            and not (w.cap or w.rounding or w.modification)):
+        return []  # a flat dose given as written: nothing was calculated
+    out = [f"Calculated dose: {format_dose(e.patient_dose, e.patient_unit or e.unit)}"]
     if w is not None:
         out.append(f"  {w.measurement}; {w.formula}")
         out.extend(f"  {x}" for x in (w.band, w.cap, w.rounding, w.modification) if x)
