@@ -100,8 +100,15 @@ def parse_text(text: str, filename: str) -> tuple[dict, dict]:
         raise ProtocolError(
             [Diagnostic(filename, line, col, "", f"YAML syntax error: {problem}; check indentation and quoting")]
         ) from None
+    except yaml.reader.ReaderError as exc:
+        # A control character (or a lone surrogate) that YAML forbids anywhere in the text.
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise ProtocolError([Diagnostic(filename, line, col, "", f"character {chr(exc.character)!r} is not"
+                                        " allowed in a YAML file; delete it (often pasted from a PDF)")]) from None
     except yaml.YAMLError as exc:
-        raise ProtocolError([Diagnostic(filename, 1, 1, "", f"YAML error: {exc}")]) from None
+        msg = " ".join(str(exc).split())
+        raise ProtocolError([Diagnostic(filename, 1, 1, "", f"YAML error: {msg}")]) from None
     if root is None:
         raise ProtocolError([Diagnostic(filename, 1, 1, "", "file is empty; a protocol needs id, title, version, ...")])
     lines: dict = {}
