@@ -90,3 +90,17 @@ def test_bag_hours_option(run_cli, tmp_path):
     assert sum("Bag change" in str(e["SUMMARY"]) for e in cal.walk("VEVENT")) == 2 + 3
     code, _, err = run_cli(*BASE, *CHI, "--bag-hours", "12")
     assert code == 2
+
+
+def test_too_large_for_one_file_is_split_automatically(run_cli, tmp_path, monkeypatch):
+    from regimens.exporters import ics
+
+    # NCT03114865 with 3 cycles is about 68 kB; with a 40 kB limit it must come out per cycle
+    monkeypatch.setattr(ics, "MAX_BYTES", 40_000)
+    out = tmp_path / "cal.ics"
+    code, _, err = run_cli(*BASE, *CHI, "--choose", "cycles=3", "-o", str(out))
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cal-maintenance.c1.ics", "cal-maintenance.c2.ics", "cal-maintenance.c3.ics"]
+    assert "wrote 3 calendars" in err and not out.exists()
+    assert all(p.stat().st_size <= 40_000 for p in tmp_path.iterdir())

@@ -112,7 +112,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
                        "import limit; give -o FILE.ics to have it split per phase", err=True)
         emit(data, None, force)
         return
-    files = ics.export(tl, opts, stamp, split=split)
+    files = ics.export(tl, opts, stamp, split=split, max_bytes=ics.MAX_BYTES)
     if len(files) == 1 and files[0][0] is None:
         emit(files[0][1], output, force)
         return
@@ -123,7 +123,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         raise RegimensError(f"-o {output!r} gives the same file name to several parts; add {{part}}")
     for path, data in named:
         write_atomic(path, data, force)
-    why = f"one per {split}" if split else f"split per phase: one file would exceed {ics.MAX_BYTES // 1_000_000} MB"
+    why = f"one per {split}" if split else f"split: one file would exceed {ics.MAX_BYTES / 1e6:g} MB"
     click.echo(f"regimens: wrote {len(named)} calendars ({why}):", err=True)
     for path, data in named:
         big = "  (over 1 MB: a single cycle this large cannot be split further)" if len(data) > ics.MAX_BYTES else ""
