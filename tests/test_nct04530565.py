@@ -335,3 +335,18 @@ def test_marks_optional_field(marks, optional):
     pf = load_text(text, "mini.yaml")
     tl = compile_timeline(pf, ScheduleRequest(start=START))
     assert [e.optional for e in tl.administrations()] == [optional]
+
+
+def test_nothing_reachable_after_the_terminal_post_induction(timeline):
+    # Arm B's MRD-negative path ends at the terminal post-induction element; the re-induction
+    # branch later in the arm's sequence must not be reachable by --start-at or --actual-start
+    # (compiler: a terminal element ends the expansion).
+    with pytest.raises(RequestError, match="--start-at 'blina-reinduction' is not in this arm"):
+        timeline(P, arm="B", choices={**TKI, "mrd_path": "negative"}, start_at="blina-reinduction")
+    with pytest.raises(RequestError, match="is not a cycle of this timeline"):
+        timeline(P, arm="B", choices={**TKI, "mrd_path": "negative"},
+                 actual_starts={"blina-reinduction.c1": date(2027, 5, 3)})
+    # On the MRD-positive path the same element is reachable.
+    tl = timeline(P, arm="B", choices={**TKI, "mrd_path": "positive-negative"}, start_at="blina-reinduction")
+    assert [c.cycle_id for c in tl.cycles] == ["blina-reinduction.c1", "blina-reinduction.c2",
+                                               "post-reinduction.c1"]

@@ -176,6 +176,11 @@ def _expand_cycles(p: Protocol, steps: list[str], choices: dict[str, str]) -> li
         else:
             c = p.courses[eid]
             slots.append(_Slot(eid, c.name, eid, c, 1, f"{eid}.c1"))
+            if c.terminal:
+                # Nothing follows a terminal element, even where later branches of the arm list
+                # more (EA9181 Arm B: the MRD-negative path ends before the re-induction branch),
+                # so --start-at and --actual-start cannot reach past it.
+                break
     return slots
 
 
