@@ -10,8 +10,8 @@ Prints the protocol, event counts, file size and best-of-N times.
 from __future__ import annotations
 
 import argparse
-import platform
 import os
+import platform
 import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ import icalendar
 
 from regimens.catalog import Catalog
 from regimens.compiler import compile as compile_timeline
+from regimens.errors import RegimensError
 from regimens.exporters import ics
 from regimens.request import ScheduleRequest
 
@@ -34,13 +35,13 @@ def longest():
     for pid in cat.ids():
         try:
             pf = cat.load(pid)
-        except Exception:  # a protocol that does not load is not a benchmark candidate
+        except RegimensError:  # a protocol that does not load is not a benchmark candidate
             continue
         for arm in pf.protocol.arms:
             choices = {n: d.choices[0].value for n, d in pf.protocol.decisions.items() if d.default is None}
             try:
                 tl = compile_timeline(pf, ScheduleRequest(start=date(2027, 1, 4), arm=arm.label, choices=choices))
-            except Exception:
+            except RegimensError:  # e.g. a decision without a usable default
                 continue
             key = (pid == PREFERRED, len(tl.events))
             if best is None or key > best[0]:

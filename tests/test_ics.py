@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-
 from ics_readers import all_parsers, private_tzid
+
 from regimens.catalog import Catalog
 from regimens.compiler import compile as compile_timeline
 from regimens.errors import ProtocolError, RequestError
@@ -215,7 +215,7 @@ def test_bag_changes(timeline, hours, bags):
     tl = timeline("nct03114865")
     cal = icalendar.Calendar.from_ical(export(tl, bag_hours=hours))
     first = next(e for e in tl.events if e.continuous)
-    mine = sorted((e["DTSTART"].dt for e in cal.walk("VEVENT") if str(e["UID"]).startswith(first.uid[:24] + "-bag")))
+    mine = sorted(e["DTSTART"].dt for e in cal.walk("VEVENT") if str(e["UID"]).startswith(first.uid[:24] + "-bag"))
     assert len(mine) == bags
     assert [m - mine[0] for m in mine] == [timedelta(hours=hours * k) for k in range(bags)]
     # infusion ends 2027-01-31 09:00 + nothing follows in C1 → one end event (day 29)

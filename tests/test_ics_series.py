@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
-
 from ics_readers import all_parsers, private_tzid
+
 from regimens.exporters import ics
 from regimens.timeline import Cycle, DoseEvent, DoseWorking, Timeline
 

@@ -170,10 +170,10 @@ def _minutes(m: int) -> str:
 
 def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: int, bags: int) -> list[str]:
     return [
-        f"Continuous infusion for {_minutes(minutes)}: starts {start:%Y-%m-%d %H:%M}, "
-        f"ends {end:%Y-%m-%d %H:%M} ({start.tzinfo})",
-        f"Bag changes: every {bag_hours} h ({bags} bag{'s' if bags != 1 else ''}), counted in elapsed "
-        "pump time, so on a daylight-saving change day the clock time moves by one hour",
+        (f"Continuous infusion for {_minutes(minutes)}: starts {start:%Y-%m-%d %H:%M}, "
+         f"ends {end:%Y-%m-%d %H:%M} ({start.tzinfo})"),
+        (f"Bag changes: every {bag_hours} h ({bags} bag{'s' if bags != 1 else ''}), counted in elapsed "
+         "pump time, so on a daylight-saving change day the clock time moves by one hour"),
     ]
 
 
@@ -190,8 +190,8 @@ def calendar_description(tl: Timeline, label: str | None, tz: str) -> str:
         lines.append(f"Patient: {label}")
     lines += [
         f"{tl.protocol_title}",
-        f"Protocol {tl.protocol_id} v{tl.protocol_version} (sha256 {tl.content_hash}), "
-        f"arm {tl.arm}: {tl.arm_name}",
+        (f"Protocol {tl.protocol_id} v{tl.protocol_version} (sha256 {tl.content_hash}), "
+         f"arm {tl.arm}: {tl.arm_name}"),
     ]
     if tl.choices:
         lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
