@@ -48,7 +48,7 @@ def process_row(row, ctx, outdir: str, force: bool) -> tuple[int, str, str, tupl
         # The exception text is left out: it may quote the row's measurements (patient data).
         return row.number, "internal", (
             f"row {row.number}: internal error ({type(exc).__name__}); please report it, and run this"
-            " patient alone with `regimens timeline --debug` to see where"), ()
+            " patient alone with `regimens --debug timeline ...` to see where"), ()
 
 
 @cli.command("batch")

@@ -1,0 +1,58 @@
+"""Start-up time of `regimens --help` and what it imports (run by hand: python bench/startup.py).
+
+Heavy modules must stay out of `--help`: they are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REGIMENS = str(Path(sys.executable).with_name("regimens"))
+HEAVY = ("weasyprint", "jinja2", "icalendar", "pydantic", "yaml", "dateutil", "regimens.compiler",
+         "regimens.source", "regimens.exporters", "regimens.dosing", "concurrent.futures")
+RUNS = 20
+
+
+def wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    for label, cmd in (("python -c pass", [sys.executable, "-c", "pass"]),
+                       ("regimens --help", [REGIMENS, "--help"]),
+                       ("regimens --version", [REGIMENS, "--version"]),
+                       ("regimens list", [REGIMENS, "list"])):
+        wall(cmd)  # warm the file cache
+        times = sorted(wall(cmd) for _ in range(RUNS))
+        print(f"{label:<22} median {statistics.median(times) * 1000:6.0f} ms   "
+              f"min {times[0] * 1000:6.0f} ms   max {times[-1] * 1000:6.0f} ms   ({RUNS} runs)")
+
+    # -X importtime: every module imported by `--help`, with its cumulative time in microseconds
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                           "import sys; from regimens.cli import main; sys.argv=['regimens','--help'];"
+                           " main(['--help'])"], capture_output=True, text=True)
+    rows = []
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if m:
+            rows.append((int(m.group(2)), len(m.group(3)), m.group(4)))
+    names = {r[2] for r in rows}
+    heavy = sorted(n for n in names if n.startswith(HEAVY))
+    top = sorted((r for r in rows if r[1] <= 2), reverse=True)[:8]
+    print("\nlargest top-level imports of `regimens --help` (cumulative):")
+    for us, _, name in top:
+        print(f"  {us / 1000:7.1f} ms  {name}")
+    print(f"\nmodules imported: {len(names)}; heavy modules imported: {', '.join(heavy) or 'none'}")
+    if heavy:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
