@@ -58,9 +58,12 @@ def _changes(tz: ZoneInfo, first: date, last: date) -> list[_Change]:
                 else:
                     hi = mid
             after = hi.astimezone(tz)
+            # DAYLIGHT = the clocks go forward. Not zoneinfo's dst(): Dublin's and Casablanca's
+            # "DST" is negative, and dateutil (vobject, Radicale) misplaces UTC instants near a
+            # DAYLIGHT onset that moves the clocks back.
             out.append(_Change(local=(hi + prev).replace(tzinfo=None), offset_from=prev,
                                offset_to=after.utcoffset(), name=after.tzname() or "",
-                               dst=bool(after.dst())))
+                               dst=after.utcoffset() > prev))
             prev = off
         t = nxt
     return out
@@ -140,8 +143,7 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     # Irregular changes: the observance in force before the first one, then one per change.
     before = datetime(lo.year, 1, 1, 12, tzinfo=UTC).astimezone(tz)
     off = changes[0].offset_from
-    vtz.add_component(_sub(_Change(datetime(lo.year, 1, 1), off, off, before.tzname() or tzid,
-                                   bool(before.dst())), None))
+    vtz.add_component(_sub(_Change(datetime(lo.year, 1, 1), off, off, before.tzname() or tzid, False), None))
     for c in changes:
         vtz.add_component(_sub(c, None))
     return vtz
