@@ -107,3 +107,10 @@ def test_not_public_dose_says_so():
     (v,) = vevents(ics.to_ics(tl_of(e), ics.IcsOptions(tz="Europe/Berlin"), STAMP))
     assert "dose per full protocol (not public)" in str(v["DESCRIPTION"])
     assert "dose not public" in str(v["SUMMARY"])
+
+
+def test_held_dose_is_tentative_without_reminder():
+    e = ev("h", 2, status="held", status_reason="ANC 0.4")
+    (v,) = vevents(ics.to_ics(tl_of(e), ics.IcsOptions(tz="Europe/Berlin"), STAMP))
+    assert v["STATUS"] == "TENTATIVE" and str(v["SUMMARY"]).startswith("HELD: ")
+    assert "HELD: ANC 0.4" in str(v["DESCRIPTION"]) and not v.walk("VALARM")
