@@ -8,6 +8,7 @@ sheets). Each configuration runs with one worker and with all cores.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,18 +31,21 @@ def patients_csv(n: int, mix) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(csv: Path, outputs: str, jobs: int) -> tuple[float, int]:
+def run(csv: Path, outputs: str, jobs: int) -> tuple[float, float, int]:
     out = csv.parent / f"out-{outputs.replace(',', '-')}-{jobs}"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run([REGIMENS, "batch", str(csv), "--outdir", str(out), "--outputs", outputs,
                            "--jobs", str(jobs), "--tz", "America/Chicago"],
                           capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1800000000"})
     dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(proc.stderr)
     files = len(list(out.iterdir()))
     shutil.rmtree(out)
-    return dt, files
+    return dt, cpu, files
 
 
 def main() -> None:
@@ -55,9 +59,9 @@ def main() -> None:
             print(f"{n} patients, {label}:")
             for outputs in ("json", "json,ics,nurse,pharmacist,patient"):
                 for jobs in sorted({1, cores}):
-                    dt, files = run(csv, outputs, jobs)
-                    print(f"  outputs {outputs:<36} jobs {jobs}: {dt:6.1f} s  {n / dt:6.1f} patients/s"
-                          f"  ({files} files)")
+                    dt, cpu, files = run(csv, outputs, jobs)
+                    print(f"  outputs {outputs:<36} jobs {jobs}: wall {dt:6.1f} s  {n / dt:6.1f} patients/s"
+                          f"  CPU {cpu:6.1f} s ({cpu / n * 1000:5.0f} ms/patient)  ({files} files)")
 
 
 if __name__ == "__main__":
