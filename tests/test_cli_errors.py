@@ -149,6 +149,20 @@ def test_bsa_given_with_height_and_weight_is_never_silent(run_cli):
     assert "1.8 m²" in err and "1.82 m²" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("args, fragments", [
+    (("ics", P, *START, "--split", "phase"), ("--split", "-o")),
+    (("sheet", P, *START, "--format", "pdf"), ("--format pdf", "-o FILE")),
+    (("sheet", P, *START, "--from", "2027-03-01", "--to", "2027-01-01"), ("--from 2027-03-01", "--to 2027-01-01")),
+    (("ics", P, *START, "--tz", "Mars/Olympus"), ("'Mars/Olympus'", "America/Chicago")),
+])
+def test_options_that_do_not_go_together(run_cli, args, fragments):
+    wanted = {a for a in args if a.startswith("--")}
+    cmd = _commands().get(args[0])
+    if cmd is None or not wanted <= {o for p in cmd.params for o in p.opts}:
+        pytest.skip(f"{args[0]} or one of {sorted(wanted)} not available yet")
+    _one_error(*run_cli(*args, env=TZ), *fragments)
+
+
 # --- absurd measurements --------------------------------------------------------------------
 
 MEASURE_CMD = next((c for c in ("timeline", "ics", "sheet") if _has(c, "--weight")), None)
