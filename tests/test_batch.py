@@ -237,3 +237,41 @@ def test_no_progress_bar_when_not_on_a_terminal(run_cli, tmp_path):
     code, out, err = run_cli("batch", str(f), "--outdir", str(tmp_path / "out"), "--jobs", "1", env=TZ)
     assert code == 0 and out == ""
     assert err.splitlines() == [f"regimens: batch: 1 of 1 patients written to {tmp_path / 'out'} (1 files)"]
+
+
+# --- fuzzing the patients file -----------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CELL = st.one_of(st.text(max_size=8), st.sampled_from(["2027-01-04", "2027-02-30", "70", "-1", "nan", "inf",
+                                                       "1e400", "cycles=3", "json;ics", P, ""]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(CELL, min_size=0, max_size=11), max_size=6))
+def test_any_patients_file_gives_rows_or_one_line_errors(cells):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "protocol", "arm", "start", "choices", "height", "weight", "bsa", "age", "outputs"])
+    w.writerows(cells)
+    for r in read_patients(buf.getvalue()):
+        assert isinstance(r, (PatientRow, RowError))
+        if isinstance(r, RowError):
+            assert "\n" not in str(r) and str(r).startswith(f"row {r.number}")
+        else:
+            assert all(v > 0 and v != float("inf") for v in r.measurements.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_as_patients_file(text):
+    try:
+        rows = read_patients(text)
+    except RequestError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert all(isinstance(r, (PatientRow, RowError)) for r in rows)

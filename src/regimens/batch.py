@@ -108,12 +108,14 @@ def parse_kinds(text: str, where: str) -> tuple[str, ...]:
 
 def read_patients(text: str) -> list[PatientRow | RowError]:
     """Parse the CSV; a bad row becomes a RowError in its place, a bad header raises RequestError."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise RequestError("the patients file is empty; the first row names the columns "
                            f"({', '.join(REQUIRED)} and any of {', '.join(OPTIONAL)})") from None
+    except csv.Error as exc:
+        raise RequestError(f"the patients file header cannot be read as CSV ({exc})") from None
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h not in COLUMNS]
     dup = sorted({h for h in header if header.count(h) > 1})
@@ -124,7 +126,12 @@ def read_patients(text: str) -> list[PatientRow | RowError]:
                            f"and {', '.join(OPTIONAL)} (optional)")
     rows: list[PatientRow | RowError] = []
     stems: dict[str, int] = {}
-    for number, values in enumerate(reader, start=2):
+    for number, values in enumerate(_records(reader), start=2):
+        if isinstance(values, csv.Error):
+            err = RowError(f"row {number}: cannot be read as CSV ({values}); check its quotes")
+            err.number = number
+            rows.append(err)
+            break  # the reader cannot find where the next row starts
         if not any(v.strip() for v in values):
             continue  # blank line
         try:
@@ -141,6 +148,18 @@ def read_patients(text: str) -> list[PatientRow | RowError]:
             exc.number = number
             rows.append(exc)
     return rows
+
+
+def _records(reader):
+    """The reader's rows; a CSV error becomes the last item instead of an exception."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
+            return
 
 
 def _row(number: int, v: dict[str, str]) -> PatientRow:
