@@ -103,3 +103,12 @@ def test_too_large_for_one_file_is_split_automatically(run_cli, tmp_path, monkey
         "cal-maintenance.c1.ics", "cal-maintenance.c2.ics", "cal-maintenance.c3.ics"]
     assert "wrote 3 calendars" in err and not out.exists()
     assert all(p.stat().st_size <= 40_000 for p in tmp_path.iterdir())
+
+
+def test_site_tall_man_list(run_cli, tmp_path):
+    lst = tmp_path / "tall.yaml"
+    lst.write_text("dexamethasone: DEXAmethasone\n")
+    out = tmp_path / "t.ics"
+    code, _, err = run_cli(*BASE, *CHI, "--tall-man", str(lst), "-o", str(out))
+    assert code == 0, err
+    assert b"SUMMARY:Premed: DEXAmethasone 20 mg IV" in out.read_bytes()

@@ -74,16 +74,20 @@ def part_path(pattern: str, part: str) -> str:
                    "or -PART is added before .ics).")
 @click.option("--patient-label", metavar="TEXT",
               help="Name or initials shown in the calendar name (none by default: privacy).")
+@click.option("--tall-man", "tall_man_path", type=click.Path(dir_okay=False),
+              help="Tall-man list (YAML `generic: TALLman` or CSV `generic,TALLman`) replacing the "
+                   "built-in US list of verified entries.")
 @output_options
 def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, reminder_minutes: int,
             all_day_reminder: str, no_reminders: bool, split: str | None, patient_label: str | None,
-            **params) -> None:
+            tall_man_path: str | None, **params) -> None:
     """Export the schedule as an iCalendar (.ics) file for Google, Apple, Outlook or Thunderbird.
 
     PROTOCOL is a protocol id (see `regimens list`) or a path to a protocol file. Files larger
     than 1 MB (Google's import limit) are split per phase automatically.
     """
     from ..exporters import ics
+    from ..tallman import load_tall_man
     from .options import parse_hhmm
     from .output import check_writable, emit, write_atomic
     from .pipeline import build, generated_at
@@ -97,6 +101,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         tz=zone, bag_hours=int(bag_hours), reminders=not no_reminders, reminder_minutes=reminder_minutes,
         all_day_reminder=parse_hhmm(all_day_reminder, "--all-day-reminder"),
         patient_label=patient_label.strip() if patient_label and patient_label.strip() else None,
+        tall_man=load_tall_man(tall_man_path) if tall_man_path else None,
     )
     opts.check()
     stamp = generated_at()
