@@ -72,7 +72,9 @@ def _sheets(timeline):
         "nurse-overview": (render_html(hyper, c1, SheetOptions(kind="nurse", layout="overview"), GEN), "DOXOrubicin"),
         "pharmacist": (render_html(hyper, c1, SheetOptions(kind="pharmacist"), GEN), "95.5 mg"),
         "patient": (render_html(blina, Selection(), SheetOptions(kind="patient"), GEN), "blinatumomab"),
-        "nurse-a4": (render_html(hyper, c1, SheetOptions(kind="nurse", paper="a4"), GEN), "vinCRIStine"),
+        # course B: eight doses on day 3, more than one sheet holds
+        "nurse-a4": (render_html(hyper, Selection(cycle="intensive.c2"), SheetOptions(kind="nurse", paper="a4"), GEN),
+                     "leucovorin"),
     }
 
 

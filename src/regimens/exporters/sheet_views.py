@@ -200,13 +200,51 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
         also = [clean(f"{e.kind}: {e.title}") + (f" (to {e.end_date.isoformat()})" if e.end_date != e.date else "")
                 for e in tl.events if e.kind not in GIVEN and e.kind not in ("phase", "rest") and e.date <= d <= e.end_date]
         first = evs[0]
-        days.append({
+        page = {
             "date": long_date(d), "iso": d.isoformat(), "where": clean(_where(evs)),
             "cycle": first.cycle, "day": first.day, "phase": clean(first.phase),
-            "rows": [_row(e, table) for e in evs], "flags": [clean(f) for f in dict.fromkeys(flags)],
+            "flags": [clean(f) for f in dict.fromkeys(flags)],
             "running": [clean(r) for r in running], "also": also,
-        })
+        }
+        chunks = _paginate([_row(e, table) for e in evs], page, options.paper)
+        for n, rows in enumerate(chunks, start=1):
+            days.append({**page, "rows": rows, "part": n, "parts": len(chunks)})
     return {"days": days, "orientation": "landscape"}
+
+
+# Printable height of a landscape page (paper height minus the 10 mm + 13 mm margins), and rough
+# line heights/characters per line of the nurse table's columns at their print sizes. Estimates
+# err on the tall side: a day that might not fit continues on a second sheet that repeats the
+# header (patient identifiers included) instead of letting rows spill onto a page without them.
+PAGE_H_MM = {"letter": 192.9, "a4": 187.0}
+
+
+def _lines(text: str, per_line: int) -> int:
+    return max(1, -(-len(text) // per_line)) if text else 0
+
+
+def _row_mm(r: dict[str, Any]) -> float:
+    notes = sum(_lines(n, 38) for n in r["notes"]) * 3.1
+    drug = (_lines(r["drug"], 16) + len(r["flags"])) * 4.3
+    dose = max(_lines(r["written"], 12), _lines(r["calculated"], 10)) * 4.3
+    small = max(_lines(r["duration"], 12), _lines(r["premed_for"], 14) + bool(r["dose_no"])) * 3.1
+    return max(14.0, notes, drug, dose, small) + 2.5
+
+
+def _paginate(rows: list[dict[str, Any]], page: dict[str, Any], paper: str) -> list[list[dict[str, Any]]]:
+    header = 66.0 + sum(_lines(f, 130) * 4.5 for f in page["flags"]) + (3 if page["flags"] else 0)
+    header += sum(_lines(x, 170) * 3.6 for x in page["running"] + page["also"])
+    room = PAGE_H_MM.get(paper, 187.0) - header
+    chunks: list[list[dict[str, Any]]] = [[]]
+    used = 0.0
+    for r in rows:
+        h = _row_mm(r)
+        if chunks[-1] and used + h > room:
+            chunks.append([])
+            used = 0.0
+        chunks[-1].append(r)
+        used += h
+    return chunks
 
 
 def _amount(dose: float | None, unit: str | None, e: DoseEvent) -> tuple[float, str, str] | None:
