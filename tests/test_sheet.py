@@ -225,3 +225,14 @@ def test_no_microgram_sign_in_any_shipped_protocol(catalog):
                 assert "µg" not in html and "μg" not in html and "ug/" not in html, (pid, arm.label, kind)
                 seen_mcg = seen_mcg or "mcg" in html
     assert seen_mcg  # blinatumomab doses are in mcg, so the loop did look at microgram doses
+
+
+def test_held_and_omitted_doses_have_no_signing_boxes(run_cli):
+    # hyper-CVAD course A day 4 (2027-01-07): doxorubicin and vincristine (seed-000)
+    code, html, err = run_cli("sheet", "nct02877303", "--start", START, "--from", "2027-01-07", "--to", "2027-01-07",
+                              "--hold", "intensive.c1:4:doxorubicin", "--omit", "intensive.c1:4:vincristine",
+                              "--reason", "LVEF pending")
+    assert code == 0, err
+    assert "HELD: DOXOrubicin (LVEF pending)" in html and "OMITTED: vinCRIStine (LVEF pending)" in html
+    assert "HELD: do not give unless it is ordered again" in html and "OMITTED: do not give" in html
+    assert html.count("☐ checked") == 1  # only dexamethasone is still to be given and signed

@@ -25,6 +25,11 @@ CUMULATIVE_WATCH = ("daunorubicin", "doxorubicin", "idarubicin", "epirubicin", "
                     "valrubicin", "bleomycin")
 
 
+# How other events of the day are introduced on the nurse sheet.
+ALSO = {"gate": "Check before giving", "hospitalization": "Hospital", "lab": "Lab", "assessment": "Assessment",
+        "procedure": "Procedure", "visit": "Visit", "milestone": "Milestone"}
+
+
 def long_date(d: date) -> str:
     """`Monday 4 January 2027`: unambiguous in every locale (no 01/04 vs 04/01)."""
     return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
@@ -197,7 +202,7 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
             f"last day {e.end_date.isoformat()}"
             for e in tl.events if e.kind in GIVEN and e.continuous and e.date < d <= e.end_date
         ]
-        also = [clean(f"{e.kind}: {e.title}") + (f" (to {e.end_date.isoformat()})" if e.end_date != e.date else "")
+        also = [clean(f"{ALSO.get(e.kind, e.kind)}: {e.title}") + (f" (to {e.end_date.isoformat()})" if e.end_date != e.date else "")
                 for e in tl.events if e.kind not in GIVEN and e.kind not in ("phase", "rest") and e.date <= d <= e.end_date]
         first = evs[0]
         page = {
