@@ -84,7 +84,7 @@ def test_nothing_overflows_the_page_in_chromium(tmp_path, timeline):
         page = tmp_path / f"{name}.html"
         page.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
         done = _chromium(tmp_path, "--dump-dom", page.as_uri())
-        found = re.search(r'<pre id="overflow-report">(.*?)</pre>', done.stdout, re.S)
+        found = re.search(r'<pre id="overflow-report">(.*?)</pre>', done.stdout, re.DOTALL)
         assert found, f"{name}: Chromium returned no measurements (exit {done.returncode}): {done.stderr[-500:]}"
         report = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
         assert report["pages"] > 0 and report["pageH"] > 500, report

@@ -10,7 +10,14 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from ..notation import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, format_unit, ismp_clean
+from ..notation import (
+    NOT_PUBLIC_TEXT,
+    display_drug,
+    format_dose,
+    format_number,
+    format_unit,
+    ismp_clean,
+)
 from ..timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 from .tabular import dose_as_written, patient_dose_text
 
