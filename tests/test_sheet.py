@@ -236,3 +236,19 @@ def test_held_and_omitted_doses_have_no_signing_boxes(run_cli):
     assert "HELD: DOXOrubicin (LVEF pending)" in html and "OMITTED: vinCRIStine (LVEF pending)" in html
     assert "HELD: do not give unless it is ordered again" in html and "OMITTED: do not give" in html
     assert html.count("☐ checked") == 1  # only dexamethasone is still to be given and signed
+
+
+def test_a_day_too_long_for_one_page_continues_with_its_header(timeline):
+    # hyper-CVAD course B (seed-000), cycle 2 from 2027-01-25: treatment on days 1, 2, 3, 4, 5 and
+    # 8; day 3 (Wednesday 2027-01-27) has eight doses (leucovorin q6h, methylprednisolone q12h,
+    # cytarabine q12h), more than one landscape sheet holds with room to sign.
+    from regimens.dosing import Measurements, resolve_doses
+
+    tl = resolve_doses(timeline("nct02877303"), Measurements(height_cm=175, weight_kg=75, age_years=50))
+    pages = _pdf_pages(render_pdf(render_html(tl, Selection(cycle="intensive.c2"), SheetOptions(), GEN)))
+    assert len(pages) == 7  # six treatment days, one of them on two sheets
+    day3 = [p for p in pages if "Wednesday 27 January 2027" in p]
+    assert len(day3) == 2 and "Sheet 1 of 2 for this day" in day3[0] and "Sheet 2 of 2 for this day" in day3[1]
+    for p in day3:
+        assert "PATIENT NAME" in p and "Cycle 2 · Day 3" in p and "nct02877303" in p
+    assert sum(p.count("leucovorin") for p in day3) >= 4
