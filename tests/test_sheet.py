@@ -252,3 +252,19 @@ def test_a_day_too_long_for_one_page_continues_with_its_header(timeline):
     for p in day3:
         assert "PATIENT NAME" in p and "Cycle 2 · Day 3" in p and "nct02877303" in p
     assert sum(p.count("leucovorin") for p in day3) >= 4
+
+
+def test_default_tall_man_list_is_the_verified_us_one(run_cli, tmp_path):
+    # safety-notation-and-exports.md: DOXOrubicin and vinCRIStine are verified US forms;
+    # cycloPHOSphamide is "not verified on the US list", so by default it is printed plainly.
+    args = ("sheet", "nct02877303", "--start", START, "--cycle", "intensive.c1")
+    code, html, err = run_cli(*args)
+    assert code == 0, err
+    assert "DOXOrubicin" in html and "vinCRIStine" in html
+    assert "cyclophosphamide" in html and "cycloPHOSphamide" not in html
+    nz = tmp_path / "nz.yaml"
+    nz.write_text("cyclophosphamide: cycloPHOSphamide\n", encoding="utf-8")
+    code, html, err = run_cli(*args, "--tall-man", str(nz))
+    assert code == 0, err
+    # a site list replaces the built-in one: only its own entries are applied
+    assert "cycloPHOSphamide" in html and "DOXOrubicin" not in html and "doxorubicin" in html
