@@ -166,8 +166,18 @@ def _pydantic_message(err: dict) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown field; {hint}check the spelling against docs/protocol-format.md"
     if err["type"] == "missing":
+        if err["loc"] and err["loc"][-1] == "source":
+            return "required field is missing: every value names its source; add `source: KEY` (a key under `sources`)"
         return "required field is missing"
     inp = err.get("input")
+    ctx = err.get("ctx") or {}
+    if err["type"] == "literal_error":
+        return f"expected {ctx.get('expected')}, got {_short(inp)}"
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if err["type"] in bounds:
+        words, key = bounds[err["type"]]
+        return f"must be {words} {ctx.get(key)}, got {_short(inp)}"
     if err["type"] in _EXPECTED:
         return f"{_EXPECTED[err['type']]}, got {_short(inp)}"
     if err["type"] in ("float_parsing", "float_type"):
