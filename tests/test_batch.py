@@ -275,3 +275,25 @@ def test_any_text_as_patients_file(text):
         assert "\n" not in str(exc)
         return
     assert all(isinstance(r, (PatientRow, RowError)) for r in rows)
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("nct04530565 needs a decision on 'tki' (TKI): give --choose tki=VALUE with one of dasatinib, ponatinib",
+     "nct04530565 needs a decision on 'tki' (TKI): give tki=VALUE in the choices column with one of dasatinib,"
+     " ponatinib"),
+    ("nct04530565 has several arms: give --arm with one of A, B, C",
+     "nct04530565 has several arms: fill the arm column with one of A, B, C"),
+    ("height alone gives no BSA: give --weight too (or --bsa)",
+     "height alone gives no BSA: fill the weight column too (or the bsa column)"),
+    ("unknown BSA formula; see --bsa-formula", "unknown BSA formula; see the bsa_formula column"),
+])
+def test_messages_name_columns_not_options(message, expected):
+    assert batch.in_column_words(message) == expected
+
+
+def test_row_without_a_needed_decision_names_the_column(run_cli, tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("protocol,arm,start\nnct04530565,C,2027-01-04\n", encoding="utf-8")
+    code, _, err = run_cli("batch", str(f), "--outdir", str(tmp_path / "o"), "--outputs", "json", "--jobs", "1")
+    assert code == 2
+    assert "row 2: nct04530565 needs a decision on 'tki'" in err and "tki=VALUE in the choices column" in err

@@ -216,6 +216,24 @@ def _choices(text: str, where: str) -> dict[str, str]:
 
 # --- rendering ------------------------------------------------------------------------------
 
+# The library's messages name command-line options; in a batch the same values are columns.
+_OPTION_TO_COLUMN = [
+    (re.compile(r"--choose (\w+)=VALUE"), r"\1=VALUE in the choices column"),
+    (re.compile(r"--choose\b"), "the choices column"),
+    (re.compile(r"--measured-on\b"), "the measured_on column"),
+    (re.compile(r"--bsa-formula\b"), "the bsa_formula column"),
+    (re.compile(r"--(arm|height|weight|bsa|age|start)\b(?!-)"), r"the \1 column"),
+    (re.compile(r"\bgive the (\w+) column"), r"fill the \1 column"),
+]
+
+
+def in_column_words(message: str) -> str:
+    """`give --choose tki=VALUE` → `give tki=VALUE in the choices column`."""
+    for pattern, repl in _OPTION_TO_COLUMN:
+        message = pattern.sub(repl, message)
+    return message
+
+
 
 @lru_cache(maxsize=64)
 def _protocol(protocols_dir: str | None, ref: str):

@@ -22,7 +22,9 @@ def _one_line(number: int, exc: BaseException) -> str:
         more = len(exc.diagnostics) - 1
         text = f"protocol file is invalid: {first}" + (f" (and {more} more; run `regimens validate`)" if more else "")
     else:
-        text = " ".join(str(exc).split())
+        from ..batch import in_column_words
+
+        text = in_column_words(" ".join(str(exc).split()))
     return text if text.startswith(f"row {number}:") else f"row {number}: {text}"
 
 
