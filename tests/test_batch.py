@@ -297,3 +297,15 @@ def test_row_without_a_needed_decision_names_the_column(run_cli, tmp_path):
     code, _, err = run_cli("batch", str(f), "--outdir", str(tmp_path / "o"), "--outputs", "json", "--jobs", "1")
     assert code == 2
     assert "row 2: nct04530565 needs a decision on 'tki'" in err and "tki=VALUE in the choices column" in err
+
+
+def test_the_id_column_names_files_but_is_not_written_into_them(run_cli, tmp_path):
+    f = _csv(tmp_path, f"Zelda-Quux-4471,{P},,2027-01-04,,170,70,40,\n")
+    out = tmp_path / "out"
+    code, _, err = run_cli("batch", str(f), "--outdir", str(out), "--jobs", "1", env=TZ)
+    assert code == 0, err
+    files = sorted(out.iterdir())
+    assert files and all(p.name.startswith("Zelda-Quux-4471.") for p in files)
+    for p in files:
+        data = p.read_bytes()
+        assert b"Zelda" not in data and b"4471" not in data, p.name
