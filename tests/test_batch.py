@@ -300,12 +300,12 @@ def test_row_without_a_needed_decision_names_the_column(run_cli, tmp_path):
 
 
 def test_the_id_column_names_files_but_is_not_written_into_them(run_cli, tmp_path):
-    f = _csv(tmp_path, f"Zelda-Quux-4471,{P},,2027-01-04,,170,70,40,\n")
+    f = _csv(tmp_path, f"Zelda-Quux-Wyz,{P},,2027-01-04,,170,70,40,\n")
     out = tmp_path / "out"
     code, _, err = run_cli("batch", str(f), "--outdir", str(out), "--jobs", "1", env=TZ)
     assert code == 0, err
     files = sorted(out.iterdir())
-    assert files and all(p.name.startswith("Zelda-Quux-4471.") for p in files)
+    assert files and all(p.name.startswith("Zelda-Quux-Wyz.") for p in files)
     for p in files:
         data = p.read_bytes()
-        assert b"Zelda" not in data and b"4471" not in data, p.name
+        assert b"Zelda" not in data and b"Quux" not in data, p.name
