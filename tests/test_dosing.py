@@ -273,6 +273,15 @@ def test_cytarabine_age_band(age, expected):
     assert (e.patient_dose, e.patient_unit) == (expected, "g")
 
 
+def test_band_dose_is_the_dose_as_written_for_this_patient():
+    # outputs print "dose as written" beside the patient dose: at 60 that is the band's 1 g/m²,
+    # not the main 3 g/m² (which would read as a 3 g/m² × 2 m² = 2 g arithmetic error)
+    e = _dose(resolve(Measurements(bsa_m2=2.0, age_years=60)), "cytarabine")
+    assert (e.dose, e.unit) == (1, "g/m2")
+    young = _dose(resolve(Measurements(bsa_m2=2.0, age_years=30)), "cytarabine")
+    assert (young.dose, young.unit) == (3, "g/m2")
+
+
 def test_cytarabine_without_age_is_unresolved():
     e = _dose(resolve(Measurements(bsa_m2=2.0)), "cytarabine")
     assert e.patient_dose is None and "age needed" in e.working.unresolved

@@ -215,6 +215,9 @@ def _resolve(e: DoseEvent, m: Measurements, mod: Modification | None, rules: Rou
                     f"{' ' + format_unit(band.unit) if band.unit else ''} instead of" \
                     f" {format_number(spec.value) if spec.value else 'not public'} {format_unit(spec.unit or '')}" \
                     f" (source {band.source})"
+    if band is not None:
+        # The band's dose is the dose as written for this patient: outputs show it, not the main one.
+        e = e.with_(dose=band.value, unit=band.unit, not_public=band.not_public)
     if src.not_public or src.value is None:
         return _unresolved(e, main_basis, f"dose for {band.describe() if band else 'this patient'} not public:"
                            " per full protocol", band_text)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from .options import output_options, patient_options, schedule_options
+from .options import output_options, patient_options, schedule_options, times_options
 from .output import check_writable, emit
 
 
@@ -91,6 +91,7 @@ def validate(paths: tuple[str, ...]) -> None:
 @cli.command()
 @schedule_options
 @patient_options
+@times_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @output_options
 def timeline(fmt: str, output: str | None, force: bool, **params) -> None:
