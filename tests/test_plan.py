@@ -197,8 +197,12 @@ def test_preview_then_record_a_delay(tmp_path, proto, run_cli):
     assert code == 0, err
     assert out.read_bytes() == before  # a preview writes nothing
     assert "revision 1 → 2 (not written" in text
-    assert "+7 days  2027-02-15 → 2027-02-22 main.c3 day 1" in text
-    assert "+7 days  2027-03-15 → 2027-03-22 main.c4 day 8" in text  # 2027-03-08 + 7 = day 8
+    # one line per cycle: first..last event date, before → after, and the count
+    assert "main.c3                  +7 days  2027-02-15..2027-02-22 → 2027-02-22..2027-03-01  (4 events)" in text
+    assert "main.c4                  +7 days  2027-03-08..2027-03-15 → 2027-03-15..2027-03-22  (4 events)" in text
+    code, detail, err = run_cli("plan", "preview", str(out), "--actual-start", "main.c3=2027-02-22", "--detail")
+    assert "+7 days  2027-02-15 → 2027-02-22 main.c3 day 1" in detail
+    assert "+7 days  2027-03-15 → 2027-03-22 main.c4 day 8" in detail  # 2027-03-08 + 7 = day 8
     assert "main.c1: 4 events, 2027-01-04 to 2027-01-11" in text  # phase, 2 × vincristine, cyclo
     code, js, err = run_cli("plan", "preview", str(out), "--actual-start", "main.c3=2027-02-22",
                             "--format", "json")

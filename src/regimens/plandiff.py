@@ -105,16 +105,29 @@ def _line(i: Item, what: str) -> str:
     return f"  {what:<28} {i.cycle_id} day {i.day:<3} {i.title}"
 
 
-def to_text(p: Preview, heading: str) -> bytes:
+def to_text(p: Preview, heading: str, detail: bool = False) -> bytes:
+    """Moves are summarised per cycle (first and last date, shift, count) so a delay of a long
+    protocol reads in a screen; `detail` lists every event."""
     lines = [heading, ""]
     if not p.changes_anything:
         lines.append("Nothing changes: every event keeps its date, status and dose.")
-    if p.moved:
+    if p.moved and detail:
         lines.append(f"Moves ({len(p.moved)} events):")
         for i in p.moved:
             shift = f"{i.shift_days:+d} days" if i.shift_days else "same day"
             when = f"{i.date} → {i.new_date}" + (f" {i.new_time}" if i.new_time else "")
             lines.append(_line(i, f"{shift:>9}  {when}"))
+    elif p.moved:
+        lines.append(f"Moves ({len(p.moved)} events; --detail lists each one):")
+        groups: dict[tuple[str, int], list[Item]] = {}
+        for i in p.moved:
+            groups.setdefault((i.cycle_id, i.shift_days), []).append(i)
+        for (cid, shift), items in groups.items():
+            old = sorted(i.date for i in items)
+            new = sorted(i.new_date for i in items)
+            moved = f"{shift:+d} days" if shift else "same day (time changes)"
+            lines.append(f"  {cid:<22} {moved:>9}  {old[0]}..{old[-1]} → {new[0]}..{new[-1]}"
+                         f"  ({len(items)} events)")
     if p.status_changed:
         lines.append(f"Status changes ({len(p.status_changed)}):")
         lines.extend(_line(i, f"{i.date} {i.status} → {i.new_status}") for i in p.status_changed)

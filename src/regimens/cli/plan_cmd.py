@@ -46,6 +46,7 @@ def change_options(f):
         click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
                      help="Site protocol directory. [env: REGIMENS_PROTOCOLS]"),
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
+        click.option("--detail", is_flag=True, help="List every moved event, not one line per cycle."),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -185,7 +186,7 @@ def _emit_preview(params, saved, new, preview, new_tl, written: bool) -> None:
                   "written": written, "protocol": new.protocol.id}
         emit(to_json(preview, header), None, False)
     else:
-        emit(to_text(preview, head), None, False)
+        emit(to_text(preview, head, detail=params.get("detail", False)), None, False)
     for w in new_tl.warnings:
         click.echo(f"regimens: warning: {w}", err=True)
 
