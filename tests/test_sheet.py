@@ -123,6 +123,16 @@ def test_patient_calendar_month_grid_plain_words(run_cli):
     assert "cycle 1" in html and "maintenance.c1" not in html  # no internal ids for patients
 
 
+def test_patient_calendar_step_up_is_not_a_pump_stop(run_cli):
+    # record: 9 mcg/day days 1-7 then 28 mcg/day days 8-28 of cycle 1 — one pump that keeps
+    # running; day 7 (2027-01-10) must not say "last day", day 8 says the dose goes up, and the
+    # true last infusion day (day 28, 2027-01-31) does
+    code, html, err = run_cli("sheet", P, "--start", START, "--kind", "patient")
+    assert code == 0, err
+    assert html.count("<strong>Pump</strong> dose goes up: blinatumomab") == 1
+    assert html.count("<strong>Pump</strong> last day") == 2  # 2027-01-31 and 2027-03-14
+
+
 def test_patient_calendar_pdf_is_tagged(run_cli, tmp_path):
     import pypdf
 

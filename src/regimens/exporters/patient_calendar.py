@@ -31,7 +31,16 @@ def _plain(e: DoseEvent, table) -> str:
     return ismp_clean(display_drug(e.drug or e.title, table))
 
 
-def _day_items(d: date, events: list[DoseEvent], table) -> tuple[list[dict[str, Any]], bool, bool]:
+def _continued(events: list[DoseEvent]) -> set[str]:
+    """Uids of pump infusions followed the next day by the same drug (a step dose): for the
+    patient the pump does not stop, so their last day is not "last day"."""
+    starts = {(e.drug, e.date) for e in events if e.continuous and e.status != "omitted"}
+    return {e.uid for e in events
+            if e.continuous and (e.drug, e.end_date + timedelta(days=1)) in starts}
+
+
+def _day_items(d: date, events: list[DoseEvent], table,
+               continued: set[str] = frozenset()) -> tuple[list[dict[str, Any]], bool, bool]:
     """(items, clinic day, hospital day) for one calendar day, most important first."""
     firsts: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
@@ -46,10 +55,13 @@ def _day_items(d: date, events: list[DoseEvent], table) -> tuple[list[dict[str, 
             if route in ORAL and not e.continuous:
                 oral.setdefault(_plain(e, table), []).append(e)
             elif e.continuous:
-                if e.date == d:
+                if e.date == d and e.step == "step-up":
+                    clinic = True
+                    items.append({"word": "Pump", "text": f"dose goes up: {_plain(e, table)}"})
+                elif e.date == d:
                     clinic = True
                     items.append({"word": "Pump", "text": f"starts: {_plain(e, table)}"})
-                elif e.end_date == d:
+                elif e.end_date == d and e.uid not in continued:
                     items.append({"word": "Pump", "text": "last day"})
                 else:
                     items.append({"word": "Pump", "text": "on", "continuing": True})
@@ -108,12 +120,13 @@ def _fit(items: list[dict[str, Any]], weeks: int) -> tuple[list[dict[str, Any]],
 def patient(tl: Timeline, chosen, options) -> dict[str, Any]:
     table = options.tall_man
     events = [e for e in chosen.events]
+    continued = _continued(list(tl.events))
     first, last = chosen.date_from, chosen.date_to
     days: dict[date, dict[str, Any]] = {}
     d = first
     while d <= last:
         todays = [e for e in events if e.date <= d <= e.end_date]
-        items, clinic, hospital = _day_items(d, todays, table)
+        items, clinic, hospital = _day_items(d, todays, table, continued)
         if items:
             days[d] = {"items": items, "clinic": clinic, "hospital": hospital}
         d += timedelta(days=1)
@@ -151,7 +164,8 @@ def patient(tl: Timeline, chosen, options) -> dict[str, Any]:
                 pre = " (medicine given before another, to prevent a reaction)" if e.kind == KIND_PREMEDICATION else ""
                 lines.append(ismp_clean(f"{_plain(e, table)}{dose}: {when}{how}{route}{extra}{pre}"
                                         + (" (on hold)" if e.status == "held" else "")))
-            elif e.kind in GIVEN and e.status != "omitted" and e.date < day == e.end_date:
+            elif (e.kind in GIVEN and e.status != "omitted" and e.date < day == e.end_date
+                  and e.uid not in continued):
                 lines.append(ismp_clean(f"{_plain(e, table)}: last day of the pump or drip"))
         for i in info["items"]:
             if i["word"] not in ("Clinic", "Take", "Pump"):
