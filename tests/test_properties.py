@@ -24,7 +24,7 @@ from regimens import units
 from regimens.catalog import Catalog
 from regimens.compiler import compile as compile_timeline
 from regimens.daysets import parse_cycle_filter, parse_days
-from regimens.errors import ProtocolError, RegimensError
+from regimens.errors import ProtocolError, RegimensError, RequestError
 from regimens.request import ScheduleRequest
 from regimens.source import load_text
 
@@ -248,14 +248,9 @@ def _load(text: str):
 def _check_timeline(tl, request):
     start = tl.start
     for e in tl.events:
-        if e.kind == "premedication" and e.date < start:
-            # The one known exception (see test_premedication_before_a_midnight_infusion): a
-            # premedication whose lead time reaches back over midnight before a day-1 dose.
-            assert e.date == start - timedelta(days=1) and e.day == 0, e
-            continue
         assert e.date >= start, (e.title, e.date, start)
         assert e.end_date >= e.date, e
-        assert e.day >= 1 or e.kind == "premedication", e
+        assert e.day >= 1, e
 
 
 def _compile_or_bad_input(pf, request):
@@ -554,10 +549,6 @@ def test_count_of_the_example_protocol_by_hand():
     }
 
 
-@pytest.mark.xfail(strict=True, reason="compiler (issue 2) places a premedication on day 0, before the "
-                   "start date, when its lead time crosses midnight before a day-1 infusion; the lead "
-                   "must decide: keep it (clinically true, but the timeline then starts before --start) "
-                   "or refuse such an `at` time in the protocol check")
 def test_premedication_before_a_midnight_infusion():
     text = """
 id: premed-early
@@ -585,6 +576,7 @@ courses:
         source: s1
 arms: [{label: A, name: Arm A, sequence: [c], source: s1}]
 """
-    tl = compile_timeline(load_text(text, "premed-early.yaml"), ScheduleRequest(start=DAY1))
-    # dexamethasone 60 min before 00:15 on 2027-01-04 is 23:15 on 2027-01-03
-    assert min(e.date for e in tl.events) >= DAY1
+    # dexamethasone 60 min before 00:15 on 2027-01-04 would be 23:15 on 2027-01-03: before the
+    # start date, so the compiler refuses with the fix instead of starting a day early
+    with pytest.raises(RequestError, match=r"would fall on 2027-01-03, before the start 2027-01-04"):
+        compile_timeline(load_text(text, "premed-early.yaml"), ScheduleRequest(start=DAY1))

@@ -63,6 +63,7 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:  # noqa: A0
         events.extend(placed)
     if warnings and cycles:
         events.append(_next_unknown_event(p, slots, cycles, warnings))
+    _nothing_before_start(events, cycles)
     events = _finish(p.id, arm, events)
     events = _mark(events, request)
     return Timeline(
@@ -455,6 +456,22 @@ def _premedicate(p: Protocol, pf: ProtocolFile, slot: _Slot, cyc: Cycle, choices
                 order=order,
             ))
     return out
+
+
+def _nothing_before_start(events: list[DoseEvent], cycles: list[Cycle]) -> None:
+    """A premedication lead that reaches back over midnight before the very first infusion would
+    put a dose before the start date, which a calendar and a nurse sheet starting on day 1 would
+    both miss. Refuse it with the fix rather than silently starting the schedule a day early."""
+    if not cycles:
+        return
+    first = cycles[0].start
+    for e in events:
+        if e.date < first:
+            raise RequestError(
+                f"{e.title} premedication ({e.note.split(';')[0] if e.note else 'lead time'}) would fall on"
+                f" {e.date}, before the start {first}: start the infusion later in the day"
+                " (--clinic-start HH:MM or the protocol's `at`), or give --start one day earlier"
+            )
 
 
 def _next_unknown_event(p: Protocol, slots: list[_Slot], cycles: list[Cycle], warnings: list[str]) -> DoseEvent:
