@@ -103,7 +103,13 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
         click.echo("regimens: note: no --tz given, so no calendars (.ics); give --tz Area/City for them",
                    err=True)
     ctx = BatchContext(protocols_dir=protocols_dir, default_outputs=kinds, generated_at=generated_at(), tz=tz)
-    results = _run(rows, ctx, str(out), force, jobs or os.cpu_count() or 1)
+    try:
+        results = _run(rows, ctx, str(out), force, jobs or os.cpu_count() or 1)
+    except KeyboardInterrupt:
+        # Workers ignore Ctrl-C and finish the file they are writing; nothing is left half-written.
+        click.echo(f"regimens: interrupted; the files already in {outdir} are complete, the remaining rows"
+                   " were not written (run again with --force, or remove those rows)", err=True)
+        raise click.exceptions.Exit(130) from None
 
     failed = sorted(r for r in results if r[1] != "ok")
     for _, _, message, _ in failed:
@@ -135,14 +141,37 @@ def _run(rows, ctx, outdir: str, force: bool, jobs: int) -> list[tuple[int, str,
         else:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-                futures = {pool.submit(process_row, row, ctx, outdir, force): row for row in todo}
-                for fut in as_completed(futures):
-                    try:
-                        results.append(fut.result())
-                    except Exception as exc:  # a worker died (killed, out of memory): report the row
-                        n = futures[fut].number
-                        results.append((n, "internal", f"row {n}: internal error ({type(exc).__name__});"
-                                        " the worker process stopped; please report it", ()))
-                    bar.update(1)
+            # Ctrl-C only sets a flag: raising inside the executor's machinery can deadlock it.
+            # Rows not started are cancelled, running ones finish their files, then we stop.
+            import signal
+            import threading
+
+            stop = threading.Event()
+            previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+            try:
+                with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_ignore_sigint) as pool:
+                    futures = {pool.submit(process_row, row, ctx, outdir, force): row for row in todo}
+                    for fut in as_completed(futures):
+                        try:
+                            results.append(fut.result())
+                        except Exception as exc:  # a worker died (killed, out of memory): report the row
+                            n = futures[fut].number
+                            results.append((n, "internal", f"row {n}: internal error ({type(exc).__name__});"
+                                            " the worker process stopped; please report it", ()))
+                        bar.update(1)
+                        if stop.is_set():
+                            for f in futures:
+                                f.cancel()
+                            break
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            if stop.is_set():
+                raise KeyboardInterrupt
     return results
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is handled once, by the parent: a worker stopped mid-row would only add tracebacks.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
