@@ -295,3 +295,10 @@ def test_plan_made_with_an_older_protocol_version(run_cli, tmp_path):
     _one_error(*run_cli("timeline", "--plan", str(plan), "--protocols", str(site), "--format", "json",
                         "-o", str(target)), "v1.0.0", "v1.1.0", "--accept-protocol")
     assert not target.exists()
+
+
+def test_same_dose_omitted_and_held_is_refused(run_cli):
+    # omitted (left out) and held (given later) contradict each other for one dose
+    _one_error(*run_cli("timeline", P, *START, "--omit", "maintenance.c1:1", "--hold", "maintenance.c1:1",
+                        "--reason", "platelets 20"),
+               "--omit and --hold both name 'maintenance.c1:1'", "give one")

@@ -51,6 +51,10 @@ def given(params: dict[str, Any]) -> Given:
     actual = {k: parse_date(v, f"--actual-start {k}") for k, v in
               parse_pairs(params.get("actual_start") or (), "--actual-start").items()}
     omit, hold, modify = (tuple(params.get(k) or ()) for k in ("omit", "hold", "modify"))
+    both = sorted(set(omit) & set(hold))
+    if both:
+        raise RegimensError(f"--omit and --hold both name {both[0]!r}: a dose is either left out (--omit)"
+                            " or held to be given later (--hold); give one")
     reasons = {opt: _reason_for(params, opt, vals) for opt, vals in
                (("--omit", omit), ("--hold", hold), ("--modify", modify))}
     mods = []
