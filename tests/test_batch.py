@@ -241,8 +241,8 @@ def test_no_progress_bar_when_not_on_a_terminal(run_cli, tmp_path):
 
 # --- fuzzing the patients file -----------------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 CELL = st.one_of(st.text(max_size=8), st.sampled_from(["2027-01-04", "2027-02-30", "70", "-1", "nan", "inf",
                                                        "1e400", "cycles=3", "json;ics", P, ""]))

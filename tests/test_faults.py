@@ -161,6 +161,6 @@ def test_library_code_does_not_log_or_print():
         if "cli" in f.relative_to(root).parts:
             continue
         text = f.read_text(encoding="utf-8")
-        if re.search(r"^\s*(import logging|from logging)|\bprint\(", text, re.M):
+        if re.search(r"^\s*(import logging|from logging)|\bprint\(", text, re.MULTILINE):
             offenders.append(str(f.relative_to(root)))
     assert offenders == []

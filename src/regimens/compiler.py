@@ -45,7 +45,7 @@ class _Slot:
     cycle_id: str
 
 
-def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:  # noqa: A001 - the domain word
+def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
     p = pf.protocol
     arm = _pick_arm(p, request.arm)
     choices = _resolve_choices(p, arm, request.choices)

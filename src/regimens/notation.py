@@ -30,7 +30,7 @@ DEFAULT_TALL_MAN: Mapping[str, str] = {
 }
 
 
-def format_number(value: float | int | Decimal, max_decimals: int = 3) -> str:
+def format_number(value: float | Decimal, max_decimals: int = 3) -> str:
     """Format a dose number the ISMP way: no trailing zeros, leading zero below 1."""
     d = Decimal(str(value))
     if max_decimals is not None:
@@ -54,7 +54,7 @@ def format_unit(unit: str) -> str:
     return unit.replace("m2", "m²")
 
 
-def format_dose(value: float | int | Decimal | None, unit: str | None) -> str:
+def format_dose(value: float | Decimal | None, unit: str | None) -> str:
     """A dose as text, e.g. `0.5 mg/m²`; None becomes the not-public marker."""
     if value is None:
         return NOT_PUBLIC_TEXT

@@ -156,8 +156,7 @@ def _short(value: Any) -> str:
 
 def _pydantic_message(err: dict) -> str:
     msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+    msg = msg.removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         import difflib
 

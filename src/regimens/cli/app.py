@@ -112,4 +112,4 @@ def timeline(fmt: str, output: str | None, force: bool, **params) -> None:
 
 
 # Each further command lives in its own module and registers itself on `cli`.
-from . import batch_cmd, ics_cmd, plan_cmd, sheet_cmd  # noqa: E402,F401
+from . import batch_cmd, ics_cmd, plan_cmd, sheet_cmd  # noqa: F401

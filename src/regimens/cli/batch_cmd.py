@@ -139,12 +139,11 @@ def _run(rows, ctx, outdir: str, force: bool, jobs: int) -> list[tuple[int, str,
                 results.append(process_row(row, ctx, outdir, force))
                 bar.update(1)
         else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
             # Ctrl-C only sets a flag: raising inside the executor's machinery can deadlock it.
             # Rows not started are cancelled, running ones finish their files, then we stop.
             import signal
             import threading
+            from concurrent.futures import ProcessPoolExecutor, as_completed
 
             stop = threading.Event()
             previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
