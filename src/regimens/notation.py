@@ -34,7 +34,9 @@ def format_number(value: float | Decimal, max_decimals: int = 3) -> str:
     """Format a dose number the ISMP way: no trailing zeros, leading zero below 1."""
     d = Decimal(str(value))
     if max_decimals is not None:
-        d = d.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+        q = d.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+        # a small non-zero dose must never print as 0: keep 3 significant digits instead
+        d = q if (q != 0 or d == 0) else Decimal(format(d, ".3g"))
     text = format(d.normalize(), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -64,16 +66,26 @@ def format_dose(value: float | Decimal | None, unit: str | None) -> str:
 NOT_PUBLIC_TEXT = "dose per full protocol (not public)"
 
 
+_PATTERNS: dict[int, tuple[Mapping[str, str], re.Pattern[str]]] = {}
+
+
+def _pattern(table: Mapping[str, str]) -> re.Pattern[str]:
+    """One compiled pattern per table object: sheets and calendars name the same few drugs
+    thousands of times, and compiling the alternation each time was a fifth of sheet rendering."""
+    hit = _PATTERNS.get(id(table))
+    if hit is None or hit[0] is not table:
+        words = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+        hit = (table, re.compile(r"\b(" + words + r")\b", re.IGNORECASE))
+        _PATTERNS[id(table)] = hit
+    return hit[1]
+
+
 def tall_man(name: str, table: Mapping[str, str] | None = None) -> str:
     """Apply tall-man lettering to every listed drug name inside `name`."""
     table = DEFAULT_TALL_MAN if table is None else table
     if not table:
         return name
-    pattern = re.compile(
-        r"\b(" + "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)) + r")\b",
-        re.IGNORECASE,
-    )
-    return pattern.sub(lambda m: table[m.group(1).lower()], name)
+    return _pattern(table).sub(lambda m: table[m.group(1).lower()], name)
 
 
 def display_drug(name: str, table: Mapping[str, str] | None = None) -> str:
