@@ -7,7 +7,7 @@ exporters only read them. `to_dict` is the JSON/CSV contract documented in docs/
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from .model import Dose
@@ -61,8 +61,7 @@ class Cycle:
 
     @property
     def end(self) -> date | None:
-        from datetime import timedelta
-
+        """Last day of the cycle; None when its length is not public."""
         return None if self.length_days is None else self.start + timedelta(days=self.length_days - 1)
 
 
@@ -209,10 +208,6 @@ class Timeline:
 
     def by_cycle(self, cycle_id: str) -> list[DoseEvent]:
         return [e for e in self.events if e.cycle_id == cycle_id]
-
-    def on(self, day: date) -> list[DoseEvent]:
-        """Events that touch a calendar day (multi-day events included)."""
-        return [e for e in self.events if e.date <= day <= e.end_date]
 
     def administrations(self) -> list[DoseEvent]:
         return [e for e in self.events if e.kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION)]
