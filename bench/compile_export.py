@@ -11,12 +11,12 @@ import time
 from datetime import UTC, date, datetime
 
 from regimens.batch import available_kinds
-from regimens.catalog import Catalog
-from regimens.compiler import compile as compile_timeline
-from regimens.dosing import Measurements, resolve_doses
+from regimens.dosing.doses import Measurements, resolve_doses
 from regimens.exporters import tabular
-from regimens.request import ScheduleRequest
-from regimens.source import load_path
+from regimens.protocol.catalog import Catalog
+from regimens.protocol.loader import load_path
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 RUNS = 7
 WHEN = datetime(2027, 1, 1, tzinfo=UTC)
@@ -67,7 +67,7 @@ def main() -> None:
             for name, fn in exporters.items():
                 try:
                     cells.append(f"{median_ms(lambda: fn(dosed)):10.1f}")
-                except Exception as exc:  # e.g. a sheet with nothing to give
+                except Exception:  # e.g. a sheet with nothing to give
                     cells.append(f"{'n/a':>10}")
             print(f"{pid:<12} {arm.label:<4} {len(tl.events):>6} {load:7.1f} {comp:8.1f} {dose:6.1f}  "
                   + "  ".join(cells))

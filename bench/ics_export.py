@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from regimens.catalog import Catalog
-from regimens.compiler import compile as compile_timeline
 from regimens.errors import RegimensError
 from regimens.exporters import ics
-from regimens.request import ScheduleRequest
+from regimens.protocol.catalog import Catalog
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 PREFERRED = "nct02877303"  # hyper-CVAD + blinatumomab through maintenance
 STAMP = datetime(2027, 1, 1, tzinfo=UTC)

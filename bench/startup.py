@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 REGIMENS = str(Path(sys.executable).with_name("regimens"))
-HEAVY = ("weasyprint", "jinja2", "icalendar", "pydantic", "yaml", "dateutil", "regimens.compiler",
-         "regimens.source", "regimens.exporters", "regimens.dosing", "concurrent.futures")
+HEAVY = ("weasyprint", "jinja2", "icalendar", "pydantic", "yaml", "dateutil", "regimens.schedule.compiler",
+         "regimens.protocol.loader", "regimens.exporters", "regimens.dosing.doses", "concurrent.futures")
 RUNS = 20
 
 

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import RegimensError, RequestError
+from regimens.errors import RegimensError, RequestError
 
 REQUIRED = ("protocol", "start")
 OPTIONAL = ("id", "arm", "choices", "height", "weight", "bsa", "age", "measured_on", "bsa_formula",
@@ -238,7 +238,7 @@ def in_column_words(message: str) -> str:
 @lru_cache(maxsize=64)
 def _protocol(protocols_dir: str | None, ref: str):
     # Parsing a protocol takes longer than compiling it: each worker process reads each file once.
-    from .catalog import Catalog
+    from regimens.protocol.catalog import Catalog
 
     return Catalog(Path(protocols_dir) if protocols_dir else None).load(ref)
 
@@ -251,9 +251,9 @@ def output_names(row: PatientRow, ctx: BatchContext) -> list[str]:
 
 def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]]:
     """Every output of one row, in memory: (file name, bytes). Raises RegimensError on bad input."""
-    from .compiler import compile as compile_timeline
-    from .dosing import resolve_doses
-    from .plan import Given, merge
+    from regimens.dosing.doses import resolve_doses
+    from regimens.plans.plan import Given, merge
+    from regimens.schedule.compiler import compile as compile_timeline
 
     pf = _protocol(ctx.protocols_dir, row.protocol)
     m = row.measurements
@@ -275,24 +275,24 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
 
 @lru_cache(maxsize=1)
 def _rules():
-    from .rounding import load_rules
+    from regimens.dosing.rounding import load_rules
 
     return load_rules()
 
 
 def _render(kind: str, tl, ctx: BatchContext) -> bytes:
     if kind in ("json", "csv"):
-        from .exporters import tabular
+        from regimens.exporters import tabular
 
         return tabular.to_json(tl) if kind == "json" else tabular.to_csv(tl)
     if kind == "ics":
-        from .exporters import ics
+        from regimens.exporters import ics
 
         if ctx.tz is None:
             raise RequestError("calendars need the clinic's time zone: give --tz Area/City")
         opts = ics.IcsOptions(tz=ctx.tz)
         opts.check()
         return ics.to_ics(tl, opts, ctx.generated_at)
-    from .exporters.sheet import Selection, SheetOptions, render_html
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html
 
     return render_html(tl, Selection(), SheetOptions(kind=kind), ctx.generated_at).encode("utf-8")

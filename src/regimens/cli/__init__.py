@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from ..errors import RegimensError
-from .app import cli
+from regimens.cli.app import cli
+from regimens.errors import RegimensError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ProtocolError, RegimensError
-from .app import cli
+from regimens.errors import ProtocolError, RegimensError
 
 
 def _one_line(number: int, exc: BaseException) -> str:
@@ -22,7 +21,7 @@ def _one_line(number: int, exc: BaseException) -> str:
         more = len(exc.diagnostics) - 1
         text = f"protocol file is invalid: {first}" + (f" (and {more} more; run `regimens validate`)" if more else "")
     else:
-        from ..batch import in_column_words
+        from regimens.batch import in_column_words
 
         text = in_column_words(" ".join(str(exc).split()))
     return text if text.startswith(f"row {number}:") else f"row {number}: {text}"
@@ -31,8 +30,8 @@ def _one_line(number: int, exc: BaseException) -> str:
 def process_row(row, ctx, outdir: str, force: bool) -> tuple[int, str, str, tuple[str, ...]]:
     """Render one row and write its files; never raises. Returns (row, status, message, files).
     status: `ok`, `error` (bad input) or `internal` (a bug). Runs in a worker process."""
-    from ..batch import output_names, render_patient
-    from .output import write_atomic
+    from regimens.batch import output_names, render_patient
+    from regimens.cli.output import write_atomic
 
     try:
         names = output_names(row, ctx)
@@ -53,7 +52,7 @@ def process_row(row, ctx, outdir: str, force: bool) -> tuple[int, str, str, tupl
             " patient alone with `regimens --debug timeline ...` to see where"), ()
 
 
-@cli.command("batch")
+@click.command("batch")
 @click.argument("patients", type=click.Path(dir_okay=False))
 @click.option("--outdir", required=True, type=click.Path(file_okay=False),
               help="Directory for the outputs (created if missing; its parent must exist).")
@@ -79,8 +78,8 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
     A failing row is reported (row number and one line) and the others go on; the exit code is
     2 when any row failed. Output files are named after the `id` column, or row-NNNN.
     """
-    from ..batch import BatchContext, default_kinds, parse_kinds, read_patients
-    from .pipeline import generated_at
+    from regimens.batch import BatchContext, default_kinds, parse_kinds, read_patients
+    from regimens.cli.pipeline import generated_at
 
     try:
         text = Path(patients).read_text(encoding="utf-8")
@@ -126,7 +125,7 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
 
 
 def _run(rows, ctx, outdir: str, force: bool, jobs: int) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    from ..batch import RowError
+    from regimens.batch import RowError
 
     results = [(r.number, "error", str(r), ()) for r in rows if isinstance(r, RowError)]
     todo = [r for r in rows if not isinstance(r, RowError)]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import RegimensError
-from .app import cli
-from .options import output_options, patient_options, schedule_options, times_options
+from regimens.cli.options import output_options, patient_options, schedule_options, times_options
+from regimens.errors import RegimensError
 
 TZ_ENV = "REGIMENS_TZ"
 
@@ -55,7 +54,7 @@ def part_path(pattern: str, part: str) -> str:
     return str(p.with_name(f"{p.stem if p.suffix else p.name}-{part}{suffix}"))
 
 
-@cli.command("ics")
+@click.command("ics")
 @schedule_options
 @patient_options
 @times_options
@@ -86,11 +85,11 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
     PROTOCOL is a protocol id (see `regimens list`) or a path to a protocol file. Files larger
     than 1 MB (Google's import limit) are split per phase automatically.
     """
-    from ..exporters import ics
-    from ..tallman import load_tall_man
-    from .options import parse_hhmm
-    from .output import check_writable, emit, write_atomic
-    from .pipeline import build, generated_at
+    from regimens.cli.options import parse_hhmm
+    from regimens.cli.output import check_writable, emit, write_atomic
+    from regimens.cli.pipeline import build, generated_at
+    from regimens.exporters import ics
+    from regimens.notation.tallman import load_tall_man
 
     if split and not output:
         raise click.UsageError("--split writes several files: give -o with a name pattern, e.g. -o cal-{part}.ics")

@@ -138,7 +138,7 @@ def administration_times(params: dict):
     from dataclasses import replace
     from types import MappingProxyType
 
-    from ..request import AdministrationTimes
+    from regimens.schedule.request import AdministrationTimes
 
     times = AdministrationTimes()
     if params.get("clinic_start"):

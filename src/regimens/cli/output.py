@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import RegimensError
+from regimens.errors import RegimensError
 
 
 def check_writable(path: str | None, force: bool) -> None:

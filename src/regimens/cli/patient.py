@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..compiler import compile as compile_timeline
-from ..dosing import parse_modification, resolve_doses
-from ..errors import PlanError, RegimensError
-from ..plan import Given, Plan, PlanModification, check_protocol, load_plan, merge
-from ..rounding import RoundingRules, load_rules
-from ..source import ProtocolFile
-from ..timeline import Timeline
-from .options import parse_date, parse_pairs
+from regimens.cli.options import parse_date, parse_pairs
+from regimens.dosing.doses import parse_modification, resolve_doses
+from regimens.dosing.rounding import RoundingRules, load_rules
+from regimens.errors import PlanError, RegimensError
+from regimens.plans.plan import Given, Plan, PlanModification, check_protocol, load_plan, merge
+from regimens.protocol.loader import ProtocolFile
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.timeline import Timeline
 
 
 def read_plan(path: str) -> Plan:

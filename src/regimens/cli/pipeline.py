@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..catalog import from_env
-from ..errors import RegimensError
-from ..source import ProtocolFile
-from ..timeline import Timeline
-from .options import administration_times
+from regimens.cli.options import administration_times
+from regimens.errors import RegimensError
+from regimens.protocol.catalog import from_env
+from regimens.protocol.loader import ProtocolFile
+from regimens.schedule.timeline import Timeline
 
 
 def generated_at(environ: dict[str, str] | None = None) -> datetime:
@@ -44,7 +44,7 @@ def build(params: dict[str, Any]) -> Built:
     """Load the protocol, merge plan (--plan) and options (options win), compile, and calculate
     patient doses when measurements or modifications are given (cli/patient.py, docs/plans.md).
     extras["plan"] is the effective plan (what `plan new` would write)."""
-    from . import patient
+    from regimens.cli import patient
 
     plan_path = params.get("plan_path")
     saved = patient.read_plan(plan_path) if plan_path else None

@@ -9,15 +9,14 @@ import json
 
 import click
 
-from ..errors import RegimensError
-from .app import cli
-from .options import DATE, patient_options, schedule_options
-from .output import check_writable, emit, write_atomic
+from regimens.cli.options import DATE, patient_options, schedule_options
+from regimens.cli.output import check_writable, emit, write_atomic
+from regimens.errors import RegimensError
 
 PLAN_MODE = 0o600
 
 
-@cli.group("plan")
+@click.group("plan")
 def plan_group() -> None:
     """Patient plans: measurements, choices, actual starts, holds and dose modifications kept in
     one YAML file so the calendar can be regenerated and kept true (docs/plans.md).
@@ -66,9 +65,9 @@ def _summary(plan, tl) -> str:
 @click.option("--force", is_flag=True, help="Replace an existing plan file.")
 def plan_new(output: str, force: bool, **params) -> None:
     """Create a plan file from the same options as `timeline` (written with mode 0600)."""
-    from ..plan import dump_plan, merge
-    from .patient import given, read_rounding, timeline_of
-    from .pipeline import load_protocol
+    from regimens.cli.patient import given, read_rounding, timeline_of
+    from regimens.cli.pipeline import load_protocol
+    from regimens.plans.plan import dump_plan, merge
 
     if params.get("plan_path"):
         raise RegimensError("plan new starts a plan from options; to change an existing plan use"
@@ -92,9 +91,9 @@ def plan_new(output: str, force: bool, **params) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def plan_show(plan_file: str, protocols_dir: str | None, fmt: str) -> None:
     """Show a plan: protocol (and whether it changed since), choices, measurements, changes."""
-    from ..plan import check_protocol
-    from .patient import read_plan
-    from .pipeline import load_protocol
+    from regimens.cli.patient import read_plan
+    from regimens.cli.pipeline import load_protocol
+    from regimens.plans.plan import check_protocol
 
     plan = read_plan(plan_file)
     try:
@@ -115,7 +114,7 @@ def plan_show(plan_file: str, protocols_dir: str | None, fmt: str) -> None:
 
 
 def _show_text(plan, status: str) -> str:
-    from ..notation import format_number as n
+    from regimens.notation.ismp import format_number as n
 
     p = plan.protocol
     lines = [f"Plan for {p.id} v{p.version} (sha256 {p.content_hash[:12]}), revision {plan.revision}",
@@ -155,10 +154,10 @@ def _show_text(plan, status: str) -> str:
 
 def _preview(params: dict):
     """(saved plan, plan with the change, preview, timeline with the change)."""
-    from ..plan import accept_protocol, check_protocol
-    from ..plandiff import diff
-    from .patient import effective_plan, read_plan, read_rounding, timeline_of
-    from .pipeline import load_protocol
+    from regimens.cli.patient import effective_plan, read_plan, read_rounding, timeline_of
+    from regimens.cli.pipeline import load_protocol
+    from regimens.plans.diff import diff
+    from regimens.plans.plan import accept_protocol, check_protocol
 
     path = params["plan_file"]
     saved = read_plan(path)
@@ -176,7 +175,7 @@ def _preview(params: dict):
 
 
 def _emit_preview(params, saved, new, preview, new_tl, written: bool) -> None:
-    from ..plandiff import to_json, to_text
+    from regimens.plans.diff import to_json, to_text
 
     path = params["plan_file"]
     state = "written" if written else "not written; `regimens plan record` with the same options writes it"
@@ -206,9 +205,9 @@ def plan_preview(**params) -> None:
 @click.option("--note", metavar="TEXT", help="What happened (kept in the plan's history).")
 def plan_record(note: str | None, **params) -> None:
     """Apply a change to the plan and write it as the next revision (shows the same preview)."""
-    from ..plan import describe_given, dump_plan, next_revision
-    from .patient import given
-    from .pipeline import generated_at
+    from regimens.cli.patient import given
+    from regimens.cli.pipeline import generated_at
+    from regimens.plans.plan import describe_given, dump_plan, next_revision
 
     saved, new, preview, new_tl = _preview(params)
     g = given(params)

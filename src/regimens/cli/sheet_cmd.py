@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .app import cli
-from .options import DATE, output_options, patient_options, schedule_options, times_options
-from .output import check_writable, emit
+from regimens.cli.options import DATE, output_options, patient_options, schedule_options, times_options
+from regimens.cli.output import check_writable, emit
 
 
-@cli.command()
+@click.command()
 @schedule_options
 @patient_options
 @times_options
@@ -42,10 +41,10 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, patient_na
 
     A PDF is written only with -o (it is binary); patient identifiers are printed only when given.
     """
-    from .. import __version__
-    from ..exporters.sheet import Selection, SheetOptions, render_html, render_pdf
-    from ..tallman import load_tall_man
-    from .pipeline import build, generated_at
+    from regimens import __version__
+    from regimens.cli.pipeline import build, generated_at
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
+    from regimens.notation.tallman import load_tall_man
 
     if fmt == "pdf" and output is None:
         raise click.UsageError("--format pdf needs -o FILE (a PDF is not written to the terminal)")

@@ -26,10 +26,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vInt, vRecur, vText
 
-from ..errors import RequestError
-from ..timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
-from . import ics_text as text
-from .vtimezone import vtimezone
+from regimens.errors import RequestError
+from regimens.exporters import ics_text as text
+from regimens.exporters.vtimezone import vtimezone
+from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 
 PRODID = "-//regimens//regimens iCalendar export//EN"
 MAX_BYTES = 1_000_000

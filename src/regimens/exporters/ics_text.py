@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..notation import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
-from ..timeline import DoseEvent, Timeline
+from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
+from regimens.schedule.timeline import DoseEvent, Timeline
 
 SHORT_NOT_PUBLIC = "dose not public"
 _STATUS_PREFIX = {"omitted": "OMITTED: ", "held": "HELD: "}

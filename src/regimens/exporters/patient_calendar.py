@@ -11,9 +11,9 @@ from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
-from ..notation import display_drug, format_dose, ismp_clean
-from ..timeline import KIND_PREMEDICATION, DoseEvent, Timeline
-from .sheet_views import GIVEN, MONTHS, WEEKDAYS, long_date
+from regimens.exporters.sheet_views import GIVEN, MONTHS, WEEKDAYS, long_date
+from regimens.notation.ismp import display_drug, format_dose, ismp_clean
+from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
 
 ROUTE_WORDS = {
     "IV": "into a vein", "PO": "by mouth", "SC": "injection under the skin",

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .. import __version__
-from ..errors import RegimensError
-from ..timeline import Cycle, DoseEvent, Timeline
-from . import patient_calendar, sheet_views
+from regimens import __version__
+from regimens.errors import RegimensError
+from regimens.exporters import patient_calendar, sheet_views
+from regimens.schedule.timeline import Cycle, DoseEvent, Timeline
 
 KINDS = ("nurse", "pharmacist", "patient")
 LAYOUTS = ("day", "overview")
@@ -46,7 +46,7 @@ class SheetOptions:
     dob: str | None = None
     allergies: str | None = None
     tall_man: Mapping[str, str] | None = None
-    """None means regimens.notation.DEFAULT_TALL_MAN."""
+    """None means regimens.notation.ismp.DEFAULT_TALL_MAN."""
     generator: str = f"regimens {__version__}"
 
 
@@ -147,7 +147,7 @@ def _environment():
         import jinja2
 
         _ENV = jinja2.Environment(
-            loader=jinja2.PackageLoader("regimens", "templates/sheet"),
+            loader=jinja2.PackageLoader("regimens.exporters", "templates/sheet"),
             autoescape=True,  # patient names and protocol notes are user text
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

@@ -10,7 +10,8 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from ..notation import (
+from regimens.exporters.tabular import dose_as_written, patient_dose_text
+from regimens.notation.ismp import (
     NOT_PUBLIC_TEXT,
     display_drug,
     format_dose,
@@ -18,8 +19,7 @@ from ..notation import (
     format_unit,
     ismp_clean,
 )
-from ..timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
-from .tabular import dose_as_written, patient_dose_text
+from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 
 GIVEN = (KIND_ADMINISTRATION, KIND_PREMEDICATION)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any
 
-from ..notation import NOT_PUBLIC_TEXT, display_drug, format_dose, ismp_clean
-from ..timeline import Timeline
+from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, ismp_clean
+from regimens.schedule.timeline import Timeline
 
 CSV_FIELDS = [
     "uid", "kind", "date", "end_date", "time", "end_time", "title", "phase", "phase_id",

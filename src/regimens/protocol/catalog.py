@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .errors import RequestError
-from .source import ProtocolFile, load_path
+from regimens.errors import RequestError
+from regimens.protocol.loader import ProtocolFile, load_path
 
 ENV_VAR = "REGIMENS_PROTOCOLS"
 
@@ -24,7 +24,7 @@ def shipped_dir() -> Path:
     pkg = Path(str(resources.files("regimens"))) / "protocols"
     if pkg.is_dir():
         return pkg
-    return Path(__file__).resolve().parents[2] / "protocols"
+    return Path(__file__).resolve().parents[3] / "protocols"
 
 
 @dataclass(frozen=True)

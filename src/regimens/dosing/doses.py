@@ -24,13 +24,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import units
-from .bsa import FORMULAS, Measurements
-from .errors import RequestError
-from .model import Band, Dose
-from .notation import format_number, format_unit
-from .rounding import RoundingRules, default_rules
-from .timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, DoseWorking, Timeline
+from regimens.dosing.bsa import FORMULAS, Measurements
+from regimens.dosing.rounding import RoundingRules, default_rules
+from regimens.errors import RequestError
+from regimens.notation.ismp import format_number, format_unit
+from regimens.protocol import units
+from regimens.protocol.model import Band, Dose
+from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, DoseWorking, Timeline
 
 __all__ = ["FORMULAS", "Measurements", "Modification", "parse_modification", "resolve_doses"]
 

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, time
 from typing import Any
 
-from .notation import display_drug, format_dose, ismp_clean
-from .timeline import DoseEvent, Timeline
+from regimens.notation.ismp import display_drug, format_dose, ismp_clean
+from regimens.schedule.timeline import DoseEvent, Timeline
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import units
-from .daysets import parse_cycle_filter, parse_days, parse_duration
-from .model import Branch, Course, Item, Protocol, source_key
+from regimens.protocol import units
+from regimens.protocol.daysets import parse_cycle_filter, parse_days, parse_duration
+from regimens.protocol.model import Branch, Course, Item, Protocol, source_key
 
 Problem = tuple[tuple, str]
 _PROBE_CYCLES = range(1, 61)  # enough displayed cycle numbers to compare filters

@@ -1,7 +1,7 @@
 """Reading a site's tall-man list (`--tall-man FILE`): YAML mapping or two-column CSV.
 
 A jurisdiction keeps its own list (the reference notes AU/NZ lists differ from the US one), so a
-file replaces regimens.notation.DEFAULT_TALL_MAN rather than merging into it: a site that wants
+file replaces regimens.notation.ismp.DEFAULT_TALL_MAN rather than merging into it: a site that wants
 the US entries too copies them (docs/sheets.md shows the format).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import RegimensError
+from regimens.errors import RegimensError
 
 
 def load_tall_man(path: str | Path) -> dict[str, str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .daysets import format_days, parse_days
-from .model import Branch, Item, Protocol
-from .notation import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, format_unit, ismp_clean
-from .source import ProtocolFile
+from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, format_unit, ismp_clean
+from regimens.protocol.daysets import format_days, parse_days
+from regimens.protocol.loader import ProtocolFile
+from regimens.protocol.model import Branch, Item, Protocol
 
 
 def list_record(pf: ProtocolFile) -> dict[str, Any]:

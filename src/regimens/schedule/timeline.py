@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from typing import Any
 
-from .model import Dose
+from regimens.protocol.model import Dose
 
 KIND_ADMINISTRATION = "administration"
 KIND_PREMEDICATION = "premedication"

@@ -19,11 +19,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .bsa import DEFAULT_FORMULA, FORMULAS, Measurements
-from .dosing import Modification, parse_modification
-from .errors import PlanError, RequestError
-from .request import ScheduleRequest
-from .source import ProtocolFile
+from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
+from regimens.dosing.doses import Modification, parse_modification
+from regimens.errors import PlanError, RequestError
+from regimens.protocol.loader import ProtocolFile
+from regimens.schedule.request import ScheduleRequest
 
 FORMAT = "regimens-plan/1"
 

@@ -1,5 +1,5 @@
 """Dose rounding rules as data: increments by patient unit (per drug or default), a never-round
-list and a largest allowed change. Shipped default: regimens/data/rounding.yaml; a site replaces
+list and a largest allowed change. Shipped default: regimens/dosing/data/rounding.yaml; a site replaces
 any top-level key with its own file (`--rounding FILE`). See docs/dosing.md#rounding."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import units
-from .errors import RequestError
-from .notation import format_number, format_unit
+from regimens.errors import RequestError
+from regimens.notation.ismp import format_number, format_unit
+from regimens.protocol import units
 
 
 class _Frozen(BaseModel):
@@ -98,7 +98,7 @@ def _validate(data: dict, name: str) -> RoundingRules:
 
 
 def shipped_text() -> str:
-    return (resources.files("regimens") / "data" / "rounding.yaml").read_text(encoding="utf-8")
+    return (resources.files("regimens.dosing") / "data" / "rounding.yaml").read_text(encoding="utf-8")
 
 
 def default_rules() -> RoundingRules:

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import units
-from .daysets import parse_cycle_filter, parse_days, parse_duration
+from regimens.protocol import units
+from regimens.protocol.daysets import parse_cycle_filter, parse_days, parse_duration
 
 ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Route = Literal["IV", "PO", "IT", "SC", "IM"]

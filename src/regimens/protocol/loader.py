@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import Diagnostic, ProtocolError
-from .model import Protocol
+from regimens.errors import Diagnostic, ProtocolError
+from regimens.protocol.model import Protocol
 
 Path_ = tuple[str | int, ...]
 
@@ -140,7 +140,7 @@ _EXPECTED = {
 def _field_names() -> set[str]:
     from pydantic import BaseModel
 
-    from . import model
+    from regimens.protocol import model
 
     names: set[str] = set()
     for obj in vars(model).values():
@@ -206,7 +206,7 @@ def _clean_loc(loc: tuple) -> Path_:
 
 def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
     """Validate protocol text; every problem of the file is reported in one ProtocolError."""
-    from .checks import check_protocol  # cross-field rules, kept apart from the loader
+    from regimens.protocol.checks import check_protocol  # cross-field rules, kept apart from the loader
 
     data, lines = parse_text(text, filename)
     try:
@@ -254,8 +254,8 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
     error are left out: any under an entry with a schema error, any naming a dropped entry, and
     unknown-source problems when a source entry was dropped.
     """
-    from . import model
-    from .checks import check_protocol
+    from regimens.protocol import model
+    from regimens.protocol.checks import check_protocol
 
     collections = [("sources", model.Source), ("ambiguities", model.Ambiguity),
                    ("decisions", model.Decision), ("courses", model.Course),

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from .errors import RequestError
-from .notation import format_number
+from regimens.errors import RequestError
+from regimens.notation.ismp import format_number
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""`list`, `show` and `validate`: reading the protocol catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+
+@click.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
+              help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
+def list_cmd(fmt: str, protocols_dir: str | None) -> None:
+    """List the available protocols (shipped and site)."""
+    from regimens.protocol.catalog import from_env
+    from regimens.protocol.summary import list_record
+
+    records = [list_record(pf) for pf in from_env(protocols_dir, dict(os.environ)).load_all()]
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    for r in records:
+        ids = " / ".join(x for x in (r["nct"], r["group"]) if x)
+        click.echo(f"{r['id']:<14} v{r['version']:<7} {ids:<24} arms {','.join(r['arms']):<10} {r['short_title'] or r['title']}")
+
+
+@click.command()
+@click.argument("protocol")
+@click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
+              help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
+def show(protocol: str, protocols_dir: str | None) -> None:
+    """Show a protocol: arms, courses (drug dose route days), decisions, ambiguities, sources."""
+    from regimens.cli.pipeline import load_protocol
+    from regimens.protocol.summary import show_text
+
+    click.echo(show_text(load_protocol(protocol, protocols_dir)), nl=False)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+def validate(paths: tuple[str, ...]) -> None:
+    """Check protocol files (default: every shipped protocol). One line per problem:
+    file:line:col: field.path: message. Exit 0 when all are valid, 2 otherwise."""
+    from regimens.errors import ProtocolError
+    from regimens.protocol.catalog import shipped_dir
+    from regimens.protocol.loader import load_path
+
+    files: list[Path] = []
+    for p in paths or (str(shipped_dir()),):
+        path = Path(p)
+        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
+    problems: list[str] = []
+    for f in files:
+        try:
+            pf = load_path(f)
+            if pf.protocol.id != f.stem:
+                problems.append(f"{f}:1:1: id: id {pf.protocol.id!r} differs from the file name {f.stem!r}; rename one")
+        except ProtocolError as exc:
+            problems.extend(str(d) for d in exc.diagnostics)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        raise click.exceptions.Exit(2)
+    click.echo(f"{len(files)} protocol file{'s' if len(files) != 1 else ''} valid")
+
+
