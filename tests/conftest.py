@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from regimens.catalog import Catalog
-from regimens.compiler import compile as compile_timeline
-from regimens.request import ScheduleRequest
+from regimens.protocol.catalog import Catalog
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 
 @pytest.fixture(scope="session")

@@ -281,7 +281,7 @@ def test_missing_plan_file(run_cli, tmp_path):
 def test_plan_made_with_an_older_protocol_version(run_cli, tmp_path):
     site = tmp_path / "site"
     site.mkdir()
-    from regimens.catalog import shipped_dir
+    from regimens.protocol.catalog import shipped_dir
 
     text = (shipped_dir() / f"{P}.yaml").read_text(encoding="utf-8")
     (site / f"{P}.yaml").write_text(text, encoding="utf-8")

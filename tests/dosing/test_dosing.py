@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regimens.compiler import compile as compile_timeline
-from regimens.dosing import Measurements, parse_modification, resolve_doses
+from regimens.dosing.doses import Measurements, parse_modification, resolve_doses
+from regimens.dosing.rounding import load_rules
 from regimens.errors import RequestError
-from regimens.request import ScheduleRequest
-from regimens.rounding import load_rules
-from regimens.source import load_text
+from regimens.protocol.loader import load_text
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 PROTOCOL = """
 id: dosetest
@@ -143,7 +143,7 @@ def test_other_formulas(formula, expected):
 
 
 def test_every_formula_cites_its_publication():
-    from regimens.bsa import FORMULAS
+    from regimens.dosing.bsa import FORMULAS
 
     years = {"mosteller": "1987", "dubois": "1916", "haycock": "1978", "gehan-george": "1970", "boyd": "1935"}
     for key, year in years.items():

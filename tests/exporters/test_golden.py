@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 ARGS = ("nct03114865", "--start", "2027-01-04", "--height", "175", "--weight", "80",
         "--choose", "cycles=2")
 CASES = {

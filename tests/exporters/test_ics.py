@@ -13,11 +13,11 @@ import icalendar
 import pytest
 from ics_readers import all_parsers, private_tzid
 
-from regimens.catalog import Catalog
-from regimens.compiler import compile as compile_timeline
 from regimens.errors import ProtocolError, RequestError
 from regimens.exporters import ics
-from regimens.request import ScheduleRequest
+from regimens.protocol.catalog import Catalog
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 STAMP = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
 CHI = "America/Chicago"

@@ -9,7 +9,7 @@ import icalendar
 from ics_readers import all_parsers, private_tzid
 
 from regimens.exporters import ics
-from regimens.timeline import Cycle, DoseEvent, DoseWorking, Timeline
+from regimens.schedule.timeline import Cycle, DoseEvent, DoseWorking, Timeline
 
 STAMP = datetime(2027, 1, 1, tzinfo=UTC)
 C1 = date(2028, 2, 22)  # a Tuesday; day 8 is 29 February 2028 (leap year)

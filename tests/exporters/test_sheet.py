@@ -31,9 +31,9 @@ def _pdf_pages(pdf: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def nurse_pdf():
-    from regimens.catalog import Catalog
-    from regimens.compiler import compile as compile_timeline
-    from regimens.request import ScheduleRequest
+    from regimens.protocol.catalog import Catalog
+    from regimens.schedule.compiler import compile as compile_timeline
+    from regimens.schedule.request import ScheduleRequest
 
     tl = compile_timeline(Catalog().load(P), ScheduleRequest(start=date(2027, 1, 4)))
     return render_pdf(render_html(tl, Selection(), SheetOptions(kind="nurse"), GEN))
@@ -66,9 +66,9 @@ def test_nurse_sheet_flags_step_and_premedication_days(nurse_pdf):
 def test_pdf_is_byte_identical_and_dated_from_generation_time(nurse_pdf):
     import pypdf
 
-    from regimens.catalog import Catalog
-    from regimens.compiler import compile as compile_timeline
-    from regimens.request import ScheduleRequest
+    from regimens.protocol.catalog import Catalog
+    from regimens.schedule.compiler import compile as compile_timeline
+    from regimens.schedule.request import ScheduleRequest
 
     tl = compile_timeline(Catalog().load(P), ScheduleRequest(start=date(2027, 1, 4)))
     again = render_pdf(render_html(tl, Selection(), SheetOptions(kind="nurse"), GEN))
@@ -206,9 +206,9 @@ def test_overview_layout_one_row_per_day(run_cli):
 
 def test_no_microgram_sign_in_any_shipped_protocol(catalog):
     """Every kind of sheet for every shipped protocol and arm (defaults for decisions) writes mcg."""
-    from regimens.compiler import compile as compile_timeline
-    from regimens.dosing import Measurements, resolve_doses
-    from regimens.request import ScheduleRequest
+    from regimens.dosing.doses import Measurements, resolve_doses
+    from regimens.schedule.compiler import compile as compile_timeline
+    from regimens.schedule.request import ScheduleRequest
 
     m = Measurements(height_cm=170, weight_kg=70, age_years=40, measured_on=date(2027, 1, 2))
     seen_mcg = False
@@ -252,7 +252,7 @@ def test_a_day_too_long_for_one_page_continues_with_its_header(timeline):
     # hyper-CVAD course B (seed-000), cycle 2 from 2027-01-25: treatment on days 1, 2, 3, 4, 5 and
     # 8; day 3 (Wednesday 2027-01-27) has eight doses (leucovorin q6h, methylprednisolone q12h,
     # cytarabine q12h), more than one landscape sheet holds with room to sign.
-    from regimens.dosing import Measurements, resolve_doses
+    from regimens.dosing.doses import Measurements, resolve_doses
 
     tl = resolve_doses(timeline("nct02877303"), Measurements(height_cm=175, weight_kg=75, age_years=50))
     pages = _pdf_pages(render_pdf(render_html(tl, Selection(cycle="intensive.c2"), SheetOptions(), GEN)))

@@ -61,7 +61,7 @@ def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 
 def _sheets(timeline):
-    from regimens.dosing import Measurements, resolve_doses
+    from regimens.dosing.doses import Measurements, resolve_doses
 
     m = Measurements(height_cm=175, weight_kg=75, age_years=50)
     hyper = resolve_doses(timeline("nct02877303"), m)  # hyper-CVAD: many drugs a day

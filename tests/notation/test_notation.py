@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from regimens import units
-from regimens.notation import DEFAULT_TALL_MAN, format_dose, format_number, ismp_clean, tall_man
+from regimens.notation.ismp import DEFAULT_TALL_MAN, format_dose, format_number, ismp_clean, tall_man
+from regimens.protocol import units
 
 
 @pytest.mark.parametrize(("value", "text"), [

@@ -16,11 +16,11 @@ from hypothesis import given as hgiven
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from regimens.compiler import compile as compile_timeline
 from regimens.errors import PlanError
-from regimens.plan import Given, check_protocol, dump_plan, load_plan, merge
-from regimens.plandiff import diff
-from regimens.source import load_text
+from regimens.plans.diff import diff
+from regimens.plans.plan import Given, check_protocol, dump_plan, load_plan, merge
+from regimens.protocol.loader import load_text
+from regimens.schedule.compiler import compile as compile_timeline
 
 PROTOCOL = """
 id: plantest
@@ -70,7 +70,7 @@ def _plan(**kw):
 
 
 def test_round_trip_keeps_every_field():
-    from regimens.plan import PlanModification
+    from regimens.plans.plan import PlanModification
 
     plan = _plan(choices={}, actual_starts={"main.c2": date(2027, 2, 1)},
                  omit={"main.c1:8:vincristine": "ileus"}, hold={"main.c3": "counts"},

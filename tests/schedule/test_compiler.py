@@ -8,10 +8,10 @@ from datetime import date, time
 
 import pytest
 
-from regimens.compiler import compile as compile_timeline
 from regimens.errors import RequestError
-from regimens.request import ScheduleRequest
-from regimens.source import load_text
+from regimens.protocol.loader import load_text
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 PROTOCOL = """
 id: demo

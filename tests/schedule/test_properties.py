@@ -20,13 +20,13 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from regimens import units
-from regimens.catalog import Catalog
-from regimens.compiler import compile as compile_timeline
-from regimens.daysets import parse_cycle_filter, parse_days
 from regimens.errors import ProtocolError, RegimensError, RequestError
-from regimens.request import ScheduleRequest
-from regimens.source import load_text
+from regimens.protocol import units
+from regimens.protocol.catalog import Catalog
+from regimens.protocol.daysets import parse_cycle_filter, parse_days
+from regimens.protocol.loader import load_text
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 # REGIMENS_FUZZ_SCALE=25 runs 25 times as many examples (a deeper hunt by hand; CI keeps it fast).
 SCALE = int(os.environ.get("REGIMENS_FUZZ_SCALE", "1"))
@@ -335,7 +335,7 @@ MEASURES = st.fixed_dictionaries({
 @WIDE
 @given(protocol_data(), MEASURES)
 def test_patient_dose_never_above_its_cap(data, m):
-    from regimens.dosing import Measurements, resolve_doses
+    from regimens.dosing.doses import Measurements, resolve_doses
 
     pf = _load(_dump(data))
     tl = compile_timeline(pf, ScheduleRequest(start=DAY1))
@@ -362,7 +362,7 @@ def test_patient_dose_never_above_its_cap(data, m):
 @FAST
 @given(st.sampled_from(sorted(SHIPPED)), MEASURES)
 def test_shipped_protocols_patient_dose_never_above_cap(pid, m):
-    from regimens.dosing import Measurements, resolve_doses
+    from regimens.dosing.doses import Measurements, resolve_doses
 
     pf = SHIPPED[pid]
     try:
@@ -495,7 +495,7 @@ def _actual_counts(tl, p) -> dict[tuple[str, str], int]:
 
 def _expected_cycles(p, arm_label: str, choices: dict) -> int:
     """Cycles an arm runs through, from its sequence, phase counts and terminal courses."""
-    from regimens.model import Branch
+    from regimens.protocol.model import Branch
 
     arm = p.arm(arm_label)
     n = 0

@@ -16,9 +16,9 @@ from datetime import date
 
 import pytest
 
-from regimens.catalog import Catalog
-from regimens.compiler import compile as compile_timeline
-from regimens.request import ScheduleRequest
+from regimens.protocol.catalog import Catalog
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 P = "nct02101853"
 START = date(2027, 1, 4)
@@ -391,7 +391,7 @@ def test_site_file_with_the_same_id_completes_a_block(tmp_path, load):
     (50, 1.5, 28, True),    # from 45 kg: 28 mcg/day flat, whatever the BSA
 ])
 def test_label_variant_patient_dose_band_and_cap(timeline, weight, bsa, dose, band):
-    from regimens.dosing import Measurements, resolve_doses
+    from regimens.dosing.doses import Measurements, resolve_doses
 
     tl = timeline(P, start=NEXT, arm="B", start_at="blina-block-1",
                   choices={"blinatumomab_dose": "label"})

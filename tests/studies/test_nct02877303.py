@@ -399,8 +399,8 @@ def test_cli_list_show_and_json(run_cli):
 def test_patient_doses_age_band_and_vincristine_cap(timeline):
     # TH10/UTD (adult-regimens.md §3): cytarabine 3 g/m2 per dose, 1 g/m2 if age >= 60; BSA 2 m2
     # gives 6 g at 59 and 2 g at 60. Vincristine 2 mg flat, never more (cap) in course A and POMP.
-    from regimens.bsa import Measurements
-    from regimens.dosing import resolve_doses
+    from regimens.dosing.bsa import Measurements
+    from regimens.dosing.doses import resolve_doses
 
     tl = timeline(P)
     for age, grams in ((59, 6), (60, 2)):

@@ -14,10 +14,10 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from regimens.compiler import compile as compile_timeline
 from regimens.errors import RequestError
-from regimens.request import ScheduleRequest
-from regimens.source import load_text
+from regimens.protocol.loader import load_text
+from regimens.schedule.compiler import compile as compile_timeline
+from regimens.schedule.request import ScheduleRequest
 
 P = "nct04530565"
 START = date(2027, 1, 4)
