@@ -43,14 +43,14 @@ _API: dict[str, tuple[str, str]] = {
     "RegimensError": ("regimens.errors", "RegimensError"),
 }
 
-__all__ = ["__version__", "load", *sorted(_API)]
+__all__ = ["__version__", "load", *sorted(_API)]  # noqa: PLE0604 - the table above is the list
 
 
 def load(ref: str, protocols_dir: str | None = None):
     """A protocol by id (shipped, or from a site folder) or by path to a .yaml file."""
-    from regimens.protocol.catalog import Catalog
-
     from pathlib import Path
+
+    from regimens.protocol.catalog import Catalog
 
     return (Catalog(Path(protocols_dir)) if protocols_dir else Catalog()).load(ref)
 
