@@ -14,7 +14,7 @@ import regimens
 ROOT = Path(regimens.__file__).parent
 
 # Lowest first. A module may import its own layer and any lower one.
-LAYERS = ["errors", "notation", "protocol", "schedule", "dosing", "plans", "exporters", "batch", "cli", "web"]
+LAYERS = ["errors", "notation", "language", "protocol", "schedule", "dosing", "plans", "exporters", "batch", "cli", "web"]
 FRONT_ENDS = {"cli", "web"}
 # The front ends are peers except that `regimens serve` (cli) starts the service (web).
 ALLOWED_EXTRA = {("cli", "web")}

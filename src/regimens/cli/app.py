@@ -8,6 +8,7 @@ import click
 from regimens import __version__
 from regimens.cli.batch_cmd import batch_cmd
 from regimens.cli.ics_cmd import ics_cmd
+from regimens.cli.languages_cmd import languages_cmd
 from regimens.cli.plan_cmd import plan_group
 from regimens.cli.protocol_cmd import list_cmd, show, validate
 from regimens.cli.sheet_cmd import sheet
@@ -31,5 +32,5 @@ def cli(debug: bool) -> None:
     """
 
 
-for _command in (list_cmd, show, validate, timeline, ics_cmd, sheet, plan_group, batch_cmd):
+for _command in (list_cmd, show, validate, timeline, ics_cmd, sheet, plan_group, batch_cmd, languages_cmd):
     cli.add_command(_command)
