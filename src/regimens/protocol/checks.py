@@ -39,6 +39,7 @@ def _sources(p: Protocol) -> Iterator[Problem]:
         yield from need(("decisions", name, "source"), d.source)
     for cid, c in p.courses.items():
         yield from need(("courses", cid, "length_source"), c.length_source)
+        yield from need(("courses", cid, "next_start_early_source"), c.next_start_early_source)
         for k, item in enumerate(c.items):
             yield from need(("courses", cid, "items", k, "source"), item.source)
             if item.dose:

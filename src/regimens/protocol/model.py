@@ -330,11 +330,19 @@ class Course(Frozen):
     content_not_public: bool = False
     """The drugs of this course are not public: the course appears on the timeline as a phase
     event marked "per full protocol", so a site can complete it in its own protocol file."""
+    next_start_early: bool = False
+    """The next cycle may start before this course's full length has passed, once its last
+    treatment is over (hyper-CVAD: "every 21 days or sooner once counts recover"). Unset: an
+    `--actual-start` before the course has ended is refused with the earliest allowed date."""
+    next_start_early_source: str | None = None
+    """Source key (+ locator) that allows the early start; required with `next_start_early`."""
     items: tuple[Item, ...] = ()
     note: str | None = None
 
     @model_validator(mode="after")
     def _length(self) -> Course:
+        if self.next_start_early and not self.next_start_early_source:
+            raise ValueError("next_start_early needs next_start_early_source (the source that allows it)")
         if self.length_days is None and not (self.length_not_public or self.terminal):
             raise ValueError(
                 "length_days is required; if no source gives it, write `length_not_public: true`"

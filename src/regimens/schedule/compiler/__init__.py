@@ -7,6 +7,7 @@ Passes, in order (one module per group: arms, dates, place, premedicate, finish)
   anchor          dates for day 1 of each cycle (start, start_at, actual starts, unknown lengths)
   place           items → events (days, dose times, continuous runs, windows, step-ups)
   premedicate     event-triggered premedication (cycle start, step-up)
+  overlap         refuse an actual start before the previous cycle has ended
   mark            omitted / held doses
   finish          sort into order of giving, assign stable uids
 """
@@ -17,6 +18,7 @@ from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.compiler.arms import _apply_start_at, _expand_cycles, _pick_arm, _resolve_choices, _select_arm
 from regimens.schedule.compiler.dates import _anchor
 from regimens.schedule.compiler.finish import _finish, _mark, _next_unknown_event, _nothing_before_start
+from regimens.schedule.compiler.overlap import check_overlaps
 from regimens.schedule.compiler.place import _frame_events, _place
 from regimens.schedule.compiler.premedicate import _premedicate
 from regimens.schedule.request import ScheduleRequest
@@ -41,6 +43,7 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
         events.extend(placed)
     if warnings and cycles:
         events.append(_next_unknown_event(p, slots, cycles, warnings))
+    events = check_overlaps(p, cycles, events, request)
     _nothing_before_start(events, cycles)
     events = _finish(p.id, arm, events)
     events = _mark(events, request)
