@@ -210,3 +210,41 @@ def test_uids_unique_and_deterministic(pf):
     assert a == b
     uids = [e.uid for e in a.events]
     assert len(uids) == len(set(uids))
+
+
+def test_implies_names_a_real_decision_and_value():
+    from regimens.errors import ProtocolError
+    from regimens.protocol.loader import load_text
+
+    text = """
+id: implies
+title: Coupled decisions
+version: "1.0"
+registry: {}
+sources: [{key: s1, kind: site, cite: test}]
+decisions:
+  path:
+    label: Path
+    kind: response
+    choices:
+      - {value: a, label: A, implies: {count: "9"}, implies_source: s1}
+      - {value: b, label: B, implies: {nope: "1"}}
+    default: a
+    why_default: test
+  count:
+    label: Count
+    kind: count
+    choices: [{value: "1", label: one}, {value: "2", label: two}]
+    default: "1"
+    why_default: test
+courses:
+  c: {name: C, length_days: 21, length_source: s1, items: [{event: lab, title: Counts, days: "1", source: s1}]}
+arms: [{label: A, name: Arm A, sequence: [c], source: s1}]
+"""
+    with pytest.raises(ProtocolError) as err:
+        load_text(text, "implies.yaml")
+    assert "implies_source" in str(err.value)
+    fixed = text.replace('implies: {nope: "1"}', 'implies: {nope: "1"}, implies_source: s1')
+    with pytest.raises(ProtocolError) as err:
+        load_text(fixed, "implies.yaml")
+    assert "'9' is not a choice of 'count'" in str(err.value) and "'nope'" in str(err.value)

@@ -51,6 +51,8 @@ def _all_timelines(timeline):
         }
         for combo in itertools.product(*(values[n] for n in names)):
             choices = dict(zip(names, combo))
+            if choices.get("ia_response") == "no-cytoreduction" and choices["more_blina"] == "2":
+                continue  # a contradiction, refused (test_contradicting_a_coupled_decision_is_refused)
             out.append((arm, choices, timeline(P, arm=arm, choices=choices)))
     return out
 
@@ -316,7 +318,9 @@ def test_inotuzumab_and_blinatumomab_doses_not_copied_into_cohorts_2_and_3(timel
 
 def test_every_cohort_and_choice_compiles(timeline):
     tls = _all_timelines(timeline)
-    assert len(tls) == 2 * 3 * 2 * 2 + 2 + 2  # cohort 1 combinations + cohorts 2 and 3
+    # cohort 1 combinations, less no-cytoreduction with more_blina=2 (refused; one per it_day1 x
+    # later_blina_cycle_length), + cohorts 2 and 3
+    assert len(tls) == 2 * 3 * 2 * 2 - 2 * 2 + 2 + 2
     for arm, choices, tl in tls:
         assert tl.cycles[0].start == START, (arm, choices)
         # element boundaries: every dated element starts the day after the previous one ends
@@ -343,3 +347,26 @@ def test_timeline_table_uses_ismp_notation(run_cli):
     assert code == 0
     assert "0.8 mg/m" in out and "0.5 mg/m" in out and "28 mcg/day" in out
     assert " .5" not in out and "0.50" not in out and "µg" not in out
+
+
+# --- coupled decisions (issue 10) ---------------------------------------------------------------
+
+def test_no_cytoreduction_implies_five_blinatumomab_cycles(timeline):
+    # cog-alliance-ecog.md §2.6 path 3: no adequate cytoreduction after IA -> course II directly,
+    # then "Three further 28-day blinatumomab cycles ... -> 5 in total" (ASCO: "others received 3
+    # more"). Without more_blina=3 on the command line the timeline still has 5 cycles.
+    tl = timeline(P, arm="1", choices={"ia_response": "no-cytoreduction", "later_blina_cycle_length": "42"})
+    assert dict(tl.choices)["more_blina"] == "3"
+    assert len({e.cycle_id for e in _blina(tl)}) == 5
+    # course IA is 21 days (2027-01-04 .. 2027-01-24), course II cycle 1 starts on day 22
+    assert min(e.date for e in _blina(tl)) == d(22)
+
+
+def test_contradicting_a_coupled_decision_is_refused(timeline):
+    with pytest.raises(RequestError, match=r"implies more_blina=3.*more_blina=2 was given"):
+        timeline(P, arm="1", choices={"ia_response": "no-cytoreduction", "more_blina": "2"})
+    # agreeing with it is fine, and the other paths keep their own choice
+    tl = timeline(P, arm="1", choices={"ia_response": "no-cytoreduction", "more_blina": "3"})
+    assert dict(tl.choices)["more_blina"] == "3"
+    tl = timeline(P, arm="1", choices={"ia_response": "no-cr", "more_blina": "2"})
+    assert dict(tl.choices)["more_blina"] == "2"

@@ -37,6 +37,8 @@ def _sources(p: Protocol) -> Iterator[Problem]:
             yield from need(("ambiguities", i, "sources", j), ref)
     for name, d in p.decisions.items():
         yield from need(("decisions", name, "source"), d.source)
+        for j, ch in enumerate(d.choices):
+            yield from need(("decisions", name, "choices", j, "implies_source"), ch.implies_source)
     for cid, c in p.courses.items():
         yield from need(("courses", cid, "length_source"), c.length_source)
         yield from need(("courses", cid, "next_start_early_source"), c.next_start_early_source)
@@ -52,6 +54,15 @@ def _sources(p: Protocol) -> Iterator[Problem]:
 
 
 def _decisions(p: Protocol) -> Iterator[Problem]:
+    for name, d in p.decisions.items():
+        for j, ch in enumerate(d.choices):
+            for other, value in ch.implies.items():
+                path = ("decisions", name, "choices", j, "implies", other)
+                target = p.decisions.get(other)
+                if other == name or target is None:
+                    yield path, f"`implies` names {other!r}, which is not another decision of this protocol"
+                elif value not in {c.value for c in target.choices}:
+                    yield path, f"{value!r} is not a choice of {other!r} ({', '.join(c.value for c in target.choices)})"
     for cid, c in p.courses.items():
         for k, item in enumerate(c.items):
             for name, wanted in item.when.items():

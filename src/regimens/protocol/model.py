@@ -62,6 +62,17 @@ class Choice(Frozen):
     value: str = Field(min_length=1)
     label: str = Field(min_length=1)
     note: str | None = None
+    implies: dict[str, str] = {}
+    """Other decisions this choice settles: `{more_blina: "3"}`. The compiler sets them, and
+    refuses a request that gives them another value (coupled decisions checked together)."""
+    implies_source: str | None = None
+    """Source key (+ locator) for `implies`; required with it."""
+
+    @model_validator(mode="after")
+    def _implies_source(self) -> Choice:
+        if self.implies and not self.implies_source:
+            raise ValueError("`implies` needs `implies_source` (the source that couples the decisions)")
+        return self
 
 
 class Decision(Frozen):

@@ -75,10 +75,12 @@ def _resolve_choices(p: Protocol, arm: str, given: dict[str, str]) -> dict[str, 
         values = [c.value for c in d.choices]
         if value not in values:
             raise RequestError(f"{value!r} is not a choice of {name!r}; valid values: {', '.join(values)}")
+    used = _used_decisions(p, arm)
+    implied = _implied(p, used, given)
     out: dict[str, str] = {}
-    for name in _used_decisions(p, arm):
+    for name in used:
         d = p.decisions[name]
-        value = given.get(name, d.default)
+        value = given.get(name, implied.get(name, (None, d.default))[1])
         if value is None:
             values = ", ".join(c.value for c in d.choices)
             raise RequestError(
@@ -86,6 +88,35 @@ def _resolve_choices(p: Protocol, arm: str, given: dict[str, str]) -> dict[str, 
                 f" with one of {values}"
             )
         out[name] = value
+    return out
+
+
+def _implied(p: Protocol, used: list[str], given: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Decisions settled by another choice (`implies`): name -> (what implies it, value). A value
+    given for an implied decision must agree; two choices must not imply different values."""
+    out: dict[str, tuple[str, str]] = {}
+    for name in used:
+        d = p.decisions[name]
+        value = given.get(name, d.default)
+        choice = next((c for c in d.choices if c.value == value), None)
+        if choice is None:
+            continue
+        for other, wanted in choice.implies.items():
+            if other not in used:
+                continue
+            why = f"{name}={value}"
+            if other in given and given[other] != wanted:
+                raise RequestError(
+                    f"--choose {why} implies {other}={wanted} ({choice.implies_source}), but"
+                    f" {other}={given[other]} was given: give --choose {other}={wanted} or choose"
+                    f" another {name}"
+                )
+            if other in out and out[other][1] != wanted:
+                raise RequestError(
+                    f"--choose {out[other][0]} and {why} imply different values of {other!r}"
+                    f" ({out[other][1]} and {wanted}): change one of them"
+                )
+            out[other] = (why, wanted)
     return out
 
 
