@@ -370,3 +370,20 @@ def test_contradicting_a_coupled_decision_is_refused(timeline):
     assert dict(tl.choices)["more_blina"] == "3"
     tl = timeline(P, arm="1", choices={"ia_response": "no-cr", "more_blina": "2"})
     assert dict(tl.choices)["more_blina"] == "2"
+
+
+# --- what people read (issue 10) --------------------------------------------------------------
+
+def test_show_prints_protocol_arm_course_and_item_notes(run_cli):
+    code, out, err = run_cli("show", P)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    # seed STEP 1: "Patients with known or suspected testicular involvement by leukemia are
+    # allowed provided that the patient receives concomitant scrotal/testicular radiotherapy."
+    assert "testicular involvement receive concomitant scrotal/testicular radiotherapy" in flat
+    # cohort descriptions (seed COHORT 1-3 criteria) and the arm notes
+    assert "cohort 1 newly diagnosed Ph-negative B-ALL, age >= 60" in flat
+    assert "note: Schedule not public, including ponatinib." in flat
+    # a course note and an item note (IT methotrexate dose 1 of 8)
+    assert "note: After CR/CRi with adequate cytoreduction at the end of course IA." in flat
+    assert "IT dose 1 of 8 over the protocol; the dates of the other 7 are not public" in flat

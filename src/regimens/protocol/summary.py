@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, format_unit, ismp_clean
@@ -76,6 +77,12 @@ def _item_line(item: Item, tall_man) -> str:
     return text
 
 
+def _wrap(text: str, indent: str) -> list[str]:
+    # Notes are long source-derived sentences; wrap them so a terminal shows them whole.
+    return textwrap.wrap(" ".join(text.split()), width=100, initial_indent=indent,
+                         subsequent_indent=indent + "  ", break_on_hyphens=False)
+
+
 def show_text(pf: ProtocolFile, tall_man=None) -> str:
     p: Protocol = pf.protocol
     r = p.registry
@@ -85,8 +92,10 @@ def show_text(pf: ProtocolFile, tall_man=None) -> str:
         f"id {p.id}  version {p.version}  sha256 {pf.short_hash}  ({pf.origin}: {pf.path})",
         f"registry: {ids}",
         "",
-        "ARMS",
     ]
+    if p.notes:
+        out += ["NOTES", *_wrap(p.notes, "  "), ""]
+    out.append("ARMS")
     for a in p.arms:
         seq = list(p.common if a.common else ()) + list(a.sequence)
         steps = []
@@ -101,6 +110,14 @@ def show_text(pf: ProtocolFile, tall_man=None) -> str:
                 steps.append(s)
         out.append(f"  {a.label}: {a.name}")
         out.append(f"     {' > '.join(steps)}")
+        if a.note:
+            out += _wrap(f"note: {a.note}", "     ")
+    phase_notes = [(pid, ph) for pid, ph in p.phases.items() if ph.note]
+    if phase_notes:
+        out += ["", "PHASES"]
+        for pid, ph in phase_notes:
+            out.append(f"  {pid}: {ph.name}")
+            out += _wrap(f"note: {ph.note}", "     ")
     out += ["", "COURSES"]
     for cid, c in p.courses.items():
         length = (f"{c.length_days}-day" if c.length_days else "length not public") if not c.terminal else "terminal event"
@@ -108,8 +125,12 @@ def show_text(pf: ProtocolFile, tall_man=None) -> str:
         out.append(f"  {cid}: {c.name} ({length}{extra})")
         if c.content_not_public:
             out.append("     drug content not public: per full protocol")
+        if c.note:
+            out += _wrap(f"note: {c.note}", "     ")
         for item in c.items:
             out.append(f"     - {_item_line(item, tall_man)}")
+            if item.note:
+                out += _wrap(f"note: {item.note}", "         ")
     if p.decisions:
         out += ["", "DECISIONS (--choose NAME=VALUE)"]
         for name, d in p.decisions.items():
