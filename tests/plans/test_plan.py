@@ -182,7 +182,7 @@ def test_changed_protocol_file_stops_the_timeline(tmp_path, proto, run_cli):
     proto.write_text(PROTOCOL.replace("days: \"1, 8\"", "days: \"1, 15\""))
     code, _, err = run_cli("timeline", "--plan", str(out))
     assert code == 2 and "was made with plantest v1.0" in err and err.count("\n") == 1
-    code, _, err = run_cli("plan", "record", str(out), "--accept-protocol")
+    code, _, err = run_cli("plan", "record", str(out), "--accept-protocol", "--reason", "reviewed", "--by", "tester")
     assert code == 0, err
     code, _, err = run_cli("timeline", "--plan", str(out))
     assert code == 0, err
@@ -211,12 +211,13 @@ def test_preview_then_record_a_delay(tmp_path, proto, run_cli):
     assert data["summary"]["moved"] == 8 and data["summary"]["stays"] == 8
     assert {m["shift_days"] for m in data["moved"]} == {7}
     code, text, err = run_cli("plan", "record", str(out), "--actual-start", "main.c3=2027-02-22",
-                              "--note", "ANC 0.7")
+                              "--note", "ANC 0.7", "--by", "tester")
     assert code == 0, err
     assert "revision 1 → 2 (written)" in text
     saved = load_plan(out.read_text(), "plan.yaml")
     assert saved.revision == 2 and saved.actual_starts == {"main.c3": date(2027, 2, 22)}
-    assert saved.history[-1].note == "actual start main.c3=2027-02-22 — ANC 0.7"
+    assert saved.history[-1].note == "actual start main.c3=2027-02-22"
+    assert (saved.history[-1].reason, saved.history[-1].by) == ("ANC 0.7", "tester")
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     code, text, _ = run_cli("plan", "show", str(out))
     assert "revision 2" in text and "Actual start: main.c3 = 2027-02-22" in text
@@ -227,7 +228,8 @@ def test_record_hold_and_modification_shows_status_and_dose(tmp_path, proto, run
     out = tmp_path / "plan.yaml"
     run_cli("plan", "new", str(proto), "--start", "2027-01-04", "--bsa", "2", "-o", str(out))
     code, text, err = run_cli("plan", "record", str(out), "--hold", "main.c2:8:vincristine",
-                              "--modify", "cyclophosphamide=75%@main.c3", "--reason", "neutropenia")
+                              "--modify", "cyclophosphamide=75%@main.c3", "--reason", "neutropenia",
+                              "--by", "tester")
     assert code == 0, err
     assert "Status changes (1):" in text and "planned → held (neutropenia)" in text
     # cycles 3 and 4: 600 mg → 75 % = 450 mg
@@ -241,10 +243,70 @@ def test_record_refuses_nothing_and_bad_selectors(tmp_path, proto, run_cli):
     out = tmp_path / "plan.yaml"
     run_cli("plan", "new", str(proto), "--start", "2027-01-04", "-o", str(out))
     before = out.read_bytes()
-    code, _, err = run_cli("plan", "record", str(out))
+    code, _, err = run_cli("plan", "record", str(out), "--by", "tester")
     assert code == 2 and "nothing to record" in err
-    code, _, err = run_cli("plan", "record", str(out), "--omit", "main.c9", "--reason", "x")
+    code, _, err = run_cli("plan", "record", str(out), "--omit", "main.c9", "--reason", "x", "--by", "tester")
     assert code == 2 and "matches no dose" in err
-    code, _, err = run_cli("plan", "record", str(out), "--actual-start", "main.c9=2027-05-01")
+    code, _, err = run_cli("plan", "record", str(out), "--actual-start", "main.c9=2027-05-01", "--by", "tester")
     assert code == 2 and "not a cycle of this timeline" in err
     assert out.read_bytes() == before
+
+
+# --- issue 14: record refuses a no-op, keeps the reason and the person, re-weighing --------------
+
+
+def test_record_refuses_a_change_the_plan_already_holds(tmp_path, proto, run_cli):
+    out = tmp_path / "plan.yaml"
+    run_cli("plan", "new", str(proto), "--start", "2027-01-04", "-o", str(out))
+    args = ("plan", "record", str(out), "--actual-start", "main.c3=2027-02-22", "--reason", "counts", "--by", "tester")
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    once = out.read_bytes()
+    code, _, err = run_cli(*args)  # the same delay again: revision 3 would record nothing
+    assert code == 2 and "nothing to record" in err and out.read_bytes() == once
+    assert load_plan(out.read_text(), "p").revision == 2
+
+
+def test_reason_and_person_reach_the_history_and_show(tmp_path, proto, run_cli):
+    out = tmp_path / "plan.yaml"
+    run_cli("plan", "new", str(proto), "--start", "2027-01-04", "-o", str(out))
+    # the README's own example: the reason "counts" must not be lost
+    code, _, err = run_cli("plan", "record", str(out), "--actual-start", "main.c2=2027-01-29",
+                           "--reason", "counts", "--by", "J Smith (pharmacist)")
+    assert code == 0, err
+    h = load_plan(out.read_text(), "p").history[-1]
+    assert (h.note, h.reason, h.by) == ("actual start main.c2=2027-01-29", "counts", "J Smith (pharmacist)")
+    code, text, _ = run_cli("plan", "show", str(out))
+    assert "by J Smith (pharmacist): actual start main.c2=2027-01-29 — counts" in text
+    before = out.read_bytes()
+    code, _, err = run_cli("plan", "record", str(out), "--actual-start", "main.c3=2027-02-22", "--by", "x")
+    assert code == 2 and "--reason" in err and out.read_bytes() == before
+    code, _, err = run_cli("plan", "record", str(out), "--actual-start", "main.c3=2027-02-22", "--reason", "x")
+    assert code == 2 and "--by NAME" in err and out.read_bytes() == before
+
+
+def test_reweighing_keeps_the_recorded_height_and_says_so(tmp_path, proto, run_cli):
+    out = tmp_path / "plan.yaml"
+    run_cli("plan", "new", str(proto), "--start", "2027-01-04", "--height", "180", "--weight", "80",
+            "--measured-on", "2027-01-02", "-o", str(out))
+    code, _, err = run_cli("plan", "record", str(out), "--weight", "72", "--measured-on", "2027-01-24",
+                           "--reason", "weighed before cycle 2", "--by", "tester")
+    assert code == 0, err
+    assert "height 180 cm kept from the plan (measured 2027-01-02); give --height to change it" in err
+    plan = load_plan(out.read_text(), "p")
+    m = plan.measurements
+    assert (m.height_cm, m.weight_kg, m.measured_on) == (180, 72, date(2027, 1, 24))
+    assert "height 180 cm kept from the plan" in plan.history[-1].note
+    # Mosteller by hand: sqrt(180 × 72 / 3600) = sqrt(3.6) = 1.897 m²; 300 mg/m² × 1.9 ≈ 569 mg
+    code, stdout, err = run_cli("timeline", "--plan", str(out), "--format", "json")
+    cyc = [e for e in json.loads(stdout) if e["drug"] == "cyclophosphamide"]
+    assert 565 <= cyc[0]["patient_dose"] <= 572
+    # told otherwise: a new height is used
+    newer = merge(plan, PF, Given(height_cm=170, weight_kg=72))
+    assert newer.measurements.height_cm == 170
+
+
+def test_a_direct_bsa_replaces_height_and_weight_and_a_weight_replaces_the_bsa():
+    plan = _plan(bsa_m2=1.8, age_years=40)
+    newer = merge(plan, PF, Given(weight_kg=70))
+    assert (newer.measurements.bsa_m2, newer.measurements.weight_kg, newer.measurements.age_years) == (None, 70, 40)

@@ -9,11 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
+
 from regimens.cli.options import parse_date, parse_pairs
 from regimens.dosing.doses import parse_modification, resolve_doses
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError, RegimensError
-from regimens.plans.plan import Given, Plan, PlanModification, check_protocol, load_plan, merge
+from regimens.plans.plan import (
+    Given,
+    Plan,
+    PlanModification,
+    check_protocol,
+    kept_measurements,
+    load_plan,
+    merge,
+)
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.compiler import compile as compile_timeline
 from regimens.schedule.timeline import Timeline
@@ -87,7 +97,10 @@ def effective_plan(params: dict[str, Any], pf: ProtocolFile, plan: Plan | None,
                    plan_name: str | None = None, accept_protocol: bool = False) -> Plan:
     if plan is not None and not accept_protocol:
         check_protocol(plan, pf, plan_name or "plan")
-    return merge(plan, pf, given(params))
+    g = given(params)
+    for kept in kept_measurements(plan.measurements if plan else None, g):
+        click.echo(f"regimens: note: {kept}", err=True)
+    return merge(plan, pf, g)
 
 
 def timeline_of(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,

@@ -25,7 +25,7 @@ def plan_group() -> None:
     regimens plan new nct03114865 --start 2027-01-04 --height 180 --weight 80 -o plan.yaml
     regimens plan show plan.yaml
     regimens plan preview plan.yaml --actual-start maintenance.c2=2027-02-22
-    regimens plan record plan.yaml --actual-start maintenance.c2=2027-02-22 --note "counts low"
+    regimens plan record plan.yaml --actual-start maintenance.c2=2027-02-22 --reason "counts low" --by "A Pharmacist"
     regimens timeline --plan plan.yaml
     """
 
@@ -148,7 +148,9 @@ def _show_text(plan, status: str) -> str:
         lines.append("History:")
         for h in plan.history:
             on = f" {h.recorded_on.isoformat()}" if h.recorded_on else ""
-            lines.append(f"  revision {h.revision}{on}: {h.note}")
+            who = f" by {h.by}" if h.by else ""
+            why = f" — {h.reason}" if h.reason else ""
+            lines.append(f"  revision {h.revision}{on}{who}: {h.note}{why}")
     return "\n".join(lines) + "\n"
 
 
@@ -202,23 +204,33 @@ def plan_preview(**params) -> None:
 @plan_group.command("record")
 @change_options
 @patient_options
-@click.option("--note", metavar="TEXT", help="What happened (kept in the plan's history).")
-def plan_record(note: str | None, **params) -> None:
+@click.option("--by", "by", envvar="REGIMENS_BY", metavar="NAME",
+              help="Who records the change (kept in the plan's history). [env: REGIMENS_BY]")
+@click.option("--note", metavar="TEXT", help="Same as --reason: why (kept in the plan's history).")
+def plan_record(note: str | None, by: str | None, **params) -> None:
     """Apply a change to the plan and write it as the next revision (shows the same preview)."""
     from regimens.cli.patient import given
     from regimens.cli.pipeline import generated_at
-    from regimens.plans.plan import describe_given, dump_plan, next_revision
+    from regimens.plans.plan import describe_given, dump_plan, kept_measurements, next_revision, same_content
 
+    reason = " — ".join(x.strip() for x in (params.get("reason"), note) if x and x.strip())
+    if not (by or "").strip():
+        raise RegimensError("plan record needs the person recording the change: add --by NAME"
+                            " (or set REGIMENS_BY)")
     saved, new, preview, new_tl = _preview(params)
     g = given(params)
     accepted = new.protocol if params.get("accept_protocol") else None
-    if not g.changes_anything() and accepted is None:
-        raise RegimensError("nothing to record: give a change (e.g. --actual-start CYCLE_ID=YYYY-MM-DD,"
+    if same_content(saved, new):
+        raise RegimensError("nothing to record: the plan already says this (no date, status, dose or"
+                            " value changes); give a change (e.g. --actual-start CYCLE_ID=YYYY-MM-DD,"
                             " --hold, --modify, new measurements) or --accept-protocol")
-    text = describe_given(g, accepted)
-    if note:
-        text = f"{text} — {note.strip()}"
-    final = next_revision(new, text, generated_at().date())
+    if not reason:
+        raise RegimensError("plan record needs the reason for the change: add --reason TEXT"
+                            " (e.g. --reason 'neutrophils 0.6')")
+    what = describe_given(g, accepted)
+    kept = [k.split(";")[0] for k in kept_measurements(saved.measurements, g)]
+    if kept:
+        what += f" ({', '.join(kept)})"
+    final = next_revision(new, what, generated_at().date(), reason=reason, by=by.strip())
     write_atomic(params["plan_file"], dump_plan(final), force=True, mode=PLAN_MODE)
     _emit_preview(params, saved, final, preview, new_tl, written=True)
-

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
 from regimens.dosing.doses import Modification, parse_modification
 from regimens.errors import PlanError, RequestError
+from regimens.notation.ismp import format_number
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.request import ScheduleRequest
 
@@ -72,6 +73,11 @@ class PlanChange(_Frozen):
     revision: int = Field(ge=1)
     recorded_on: date | None = None
     note: str = Field(min_length=1)
+    """What changed (generated from the change itself)."""
+    reason: str | None = None
+    """Why, as the person recording it gave it (`--reason`)."""
+    by: str | None = None
+    """Who recorded it (`--by`)."""
 
 
 class Plan(_Frozen):
@@ -150,7 +156,7 @@ def check_protocol(plan: Plan, pf: ProtocolFile, name: str) -> None:
             f"{name} was made with {want.id} v{want.version} (sha256 {want.content_hash[:12]}) but the"
             f" protocol is now v{p.version} (sha256 {pf.short_hash}, {pf.path}); days or doses may have"
             f" changed: review it (`regimens show {p.id}`, `regimens plan preview {name} --accept-protocol`),"
-            f" then accept it with `regimens plan record {name} --accept-protocol`"
+            f" then accept it with `regimens plan record {name} --accept-protocol --reason TEXT --by NAME`"
         )
 
 
@@ -182,12 +188,20 @@ class Given:
 
 
 def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | None:
-    """Height, weight, BSA and date measured travel together: when the command line gives any of
-    height/weight/BSA, all four come from it (an old height never mixes with a new weight
-    silently). Age, formula and BSA cap are taken one by one."""
+    """A new weight alone keeps the recorded height (an adult's height does not change between
+    cycles; `kept_measurements` says so, so it is never silent). A new height keeps the weight the
+    same way. A BSA given directly replaces height and weight (the BSA is then what is used), and
+    height or weight given replace a directly given BSA. The date measured comes from the command
+    line when any of height/weight/BSA is given. Age, formula and BSA cap are taken one by one."""
     base = old.model_dump() if old else {}
-    if any(v is not None for v in (g.height_cm, g.weight_kg, g.bsa_m2)):
+    if g.bsa_m2 is not None:
         base.update(height_cm=g.height_cm, weight_kg=g.weight_kg, bsa_m2=g.bsa_m2, measured_on=g.measured_on)
+    elif g.height_cm is not None or g.weight_kg is not None:
+        base.update(bsa_m2=None, measured_on=g.measured_on)
+        if g.height_cm is not None:
+            base["height_cm"] = g.height_cm
+        if g.weight_kg is not None:
+            base["weight_kg"] = g.weight_kg
     elif g.measured_on is not None:
         base["measured_on"] = g.measured_on
     for key, value in (("age_years", g.age_years), ("bsa_formula", g.bsa_formula), ("bsa_cap", g.bsa_cap)):
@@ -202,6 +216,21 @@ def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | 
     Measurements(base.get("height_cm"), base.get("weight_kg"), base.get("bsa_m2"), base.get("age_years"),
                  base.get("measured_on"), base["bsa_formula"], base.get("bsa_cap"))
     return PlanMeasurements.model_validate(base)
+
+
+def kept_measurements(old: PlanMeasurements | None, g: Given) -> list[str]:
+    """What a partial re-measurement kept from the plan, in words for the person recording it:
+    `height 180 cm kept from the plan (measured 2027-01-02); give --height to change it`."""
+    if old is None or g.bsa_m2 is not None:
+        return []
+    when = f"measured {old.measured_on.isoformat()}" if old.measured_on else "date measured not recorded"
+    out = []
+    for given, kept, label, unit, option in ((g.weight_kg, old.height_cm, "height", "cm", "--height"),
+                                             (g.height_cm, old.weight_kg, "weight", "kg", "--weight")):
+        other = g.height_cm if label == "height" else g.weight_kg
+        if given is not None and other is None and kept is not None:
+            out.append(f"{label} {format_number(kept)} {unit} kept from the plan ({when}); give {option} to change it")
+    return out
 
 
 def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
@@ -232,10 +261,17 @@ def accept_protocol(plan: Plan, pf: ProtocolFile) -> Plan:
     return plan.model_copy(update={"protocol": _protocol_of(pf)})
 
 
-def next_revision(plan: Plan, note: str, on: date | None) -> Plan:
+def same_content(a: Plan, b: Plan) -> bool:
+    """True when two plans differ at most in revision and history: recording b adds nothing."""
+    skip = {"revision", "history"}
+    return a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+
+
+def next_revision(plan: Plan, note: str, on: date | None, reason: str | None = None,
+                  by: str | None = None) -> Plan:
     rev = plan.revision + 1
     return plan.model_copy(update={"revision": rev, "history": tuple(plan.history) + (
-        PlanChange(revision=rev, recorded_on=on, note=note),)})
+        PlanChange(revision=rev, recorded_on=on, note=note, reason=reason or None, by=by or None),)})
 
 
 def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:
@@ -248,8 +284,12 @@ def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:
     for label, value in (("start", g.start), ("arm", g.arm), ("start-at", g.start_at)):
         if value is not None:
             parts.append(f"{label} {value}")
-    if any(v is not None for v in (g.height_cm, g.weight_kg, g.bsa_m2, g.age_years, g.bsa_cap, g.bsa_formula)):
-        parts.append("measurements updated")
+    meas = [f"{label} {format_number(v) if isinstance(v, float | int) else v}{unit}" for label, v, unit in (
+        ("height", g.height_cm, " cm"), ("weight", g.weight_kg, " kg"), ("BSA", g.bsa_m2, " m²"),
+        ("age", g.age_years, " years"), ("measured", g.measured_on, ""), ("BSA cap", g.bsa_cap, " m²"),
+        ("BSA formula", g.bsa_formula, "")) if v is not None]
+    if meas:
+        parts.append("measurements: " + ", ".join(meas))
     if accepted is not None:
         parts.append(f"protocol accepted as v{accepted.version} (sha256 {accepted.content_hash[:12]})")
     return "; ".join(parts) or "no change"
