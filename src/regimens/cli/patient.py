@@ -6,13 +6,14 @@ modules (plan, dosing, rounding) stay pure.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from regimens.cli.options import parse_date, parse_pairs
-from regimens.dosing.doses import parse_modification, resolve_doses
+from regimens.dosing.doses import parse_modification
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError, RegimensError
 from regimens.plans.plan import (
@@ -25,7 +26,6 @@ from regimens.plans.plan import (
     merge,
 )
 from regimens.protocol.loader import ProtocolFile
-from regimens.schedule.compiler import compile as compile_timeline
 from regimens.schedule.timeline import Timeline
 
 
@@ -104,10 +104,15 @@ def effective_plan(params: dict[str, Any], pf: ProtocolFile, plan: Plan | None,
 
 
 def timeline_of(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,
-                **request_extra: Any) -> Timeline:
-    """Compile the plan and, when it has measurements or modifications, calculate patient doses."""
-    tl = compile_timeline(pf, plan.to_request(**request_extra))
-    measurements, mods = plan.dosing()
-    if measurements is not None or mods:
-        tl = resolve_doses(tl, measurements, mods, rounding or load_rules())
+                cumulative: bool = False, **request_extra: Any) -> Timeline:
+    """The plan's timeline as the treatment really is (plans/changes.realise: compiled, patient
+    doses when it has measurements or modifications, then moves, closures, ceased drugs and
+    recorded administrations). `cumulative` adds the lifetime-dose lines the pharmacist sheet
+    prints (for a plan read from a file)."""
+    from regimens.plans.changes import realise
+    from regimens.plans.cumulative import sheet_lines
+
+    tl, _ = realise(pf, plan, rounding or load_rules(), **request_extra)
+    if cumulative:
+        tl = replace(tl, warnings=(*tl.warnings, *sheet_lines(tl, plan)))
     return tl

@@ -46,6 +46,34 @@ def change_options(f):
                      help="Site protocol directory. [env: REGIMENS_PROTOCOLS]"),
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
         click.option("--detail", is_flag=True, help="List every moved event, not one line per cycle."),
+        # treatment as it really happens (plans/changes.py)
+        click.option("--move", "move", multiple=True, metavar="SELECTOR=DATE[THH:MM]",
+                     help="Move a dose or a treatment day (CYCLE_ID.dDAY, CYCLE_ID:DAY[:DRUG][#N] or a uid)."),
+        click.option("--mode", type=click.Choice(["dose", "cycle", "later"]),
+                     help="With --move: only it (dose), it and the rest of its cycle (cycle), or it and everything"
+                          " after (later). Preview without --mode shows all three."),
+        click.option("--cease", metavar="DRUG|all", help="Stop a drug (or all treatment) from --cease-from."),
+        click.option("--cease-from", "cease_from", type=DATE, help="First date the ceased drug is not given."),
+        click.option("--cease-why", "cease_why",
+                     type=click.Choice(["completed", "toxicity", "progression", "patient-choice", "transfer", "other"])),
+        click.option("--resume", "resume", metavar="SELECTOR=DATE",
+                     help="Lift a hold: a held cycle starts on DATE, a held day or dose moves to DATE."),
+        click.option("--given", "given_sel", metavar="SELECTOR", help="Record a dose as given (one dose: uid or"
+                     " CYCLE_ID:DAY:DRUG[#N]); with --given-at, --dose-given, --checked-by."),
+        click.option("--given-at", "given_at", metavar="YYYY-MM-DDTHH:MM", help="When the dose was given."),
+        click.option("--dose-given", "dose_given", metavar="'AMOUNT UNIT'", help="The dose given, e.g. '600 mg'."),
+        click.option("--checked-by", "checked_by", metavar="NAME", help="Second checker of the given dose."),
+        click.option("--not-given", "not_given", metavar="SELECTOR", help="Record a dose as not given (with --reason)."),
+        click.option("--prior", "prior", metavar="DRUG=AMOUNT UNIT",
+                     help="Exposure before this plan, e.g. 'doxorubicin-equivalent=180 mg/m2' (with --prior-source)."),
+        click.option("--prior-source", "prior_source", metavar="TEXT",
+                     help="Where the prior figure (and any conversion factor used) comes from."),
+        click.option("--closures", "closures_path", type=click.Path(dir_okay=False),
+                     help="Site closures file to use from now on (docs/plans.md)."),
+        click.option("--limits", "limits_path", envvar="REGIMENS_LIMITS", type=click.Path(dir_okay=False),
+                     help="Site lifetime-limit file (default: the shipped one). [env: REGIMENS_LIMITS]"),
+        click.option("--override", "override", metavar="'NAME: why'",
+                     help="Go ahead with a change that breaks a rule allowing a named override (kept in the plan)."),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -154,11 +182,77 @@ def _show_text(plan, status: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _preview(params: dict):
-    """(saved plan, plan with the change, preview, timeline with the change)."""
-    from regimens.cli.patient import effective_plan, read_plan, read_rounding, timeline_of
+def _changes(params: dict, by: str, mode: str | None, preview_only: bool = False) -> list:
+    """The command line's treatment changes, parsed (plans/changes.py types). A preview needs no
+    reason or person (nothing is written); `plan record` refuses without them."""
+    from datetime import datetime
+
+    from regimens.cli.options import parse_date
+    from regimens.plans.changes import Administered, Cease, Move, Prior, Resume
+
+    reason = (params.get("reason") or "").strip() or ("(preview)" if preview_only else "")
+    out: list = []
+    for text in params.get("move") or ():
+        sel, eq, when = text.partition("=")
+        if not eq or not sel.strip():
+            raise RegimensError(f"--move {text!r}: give SELECTOR=YYYY-MM-DD (e.g. intensive.c2.d8=2027-02-02)")
+        day, _, hhmm = when.strip().partition("T")
+        out.append(Move(sel.strip(), parse_date(day, f"--move {sel}"), hhmm or None, mode or "dose", reason, by,
+                        params.get("override")))
+    if params.get("cease"):
+        if not params.get("cease_from") or not params.get("cease_why"):
+            raise RegimensError("--cease needs --cease-from YYYY-MM-DD and --cease-why (completed, toxicity,"
+                                " progression, patient-choice, transfer, other)")
+        drug = params["cease"].strip().lower()
+        out.append(Cease(None if drug == "all" else drug, params["cease_from"], params["cease_why"], reason, by))
+    if params.get("resume"):
+        sel, eq, when = params["resume"].partition("=")
+        if not eq:
+            raise RegimensError(f"--resume {params['resume']!r}: give SELECTOR=YYYY-MM-DD (the new start)")
+        out.append(Resume(sel.strip(), parse_date(when.strip(), f"--resume {sel}"), reason, by, mode or "dose"))
+    if params.get("given_sel"):
+        at = None
+        if params.get("given_at"):
+            try:
+                at = datetime.fromisoformat(params["given_at"])
+            except ValueError:
+                raise RegimensError(f"--given-at {params['given_at']!r}: give YYYY-MM-DDTHH:MM") from None
+        amount, unit = _amount(params.get("dose_given"), "--dose-given")
+        out.append(Administered(params["given_sel"], True, at, amount, unit, by, params.get("checked_by"),
+                                reason or None))
+    if params.get("not_given"):
+        out.append(Administered(params["not_given"], False, None, None, None, by, None, reason))
+    if params.get("prior"):
+        drug, eq, rest = params["prior"].partition("=")
+        amount, unit = _amount(rest, "--prior")
+        if not eq or amount is None:
+            raise RegimensError("--prior: give DRUG=AMOUNT UNIT (e.g. 'doxorubicin-equivalent=180 mg/m2')")
+        out.append(Prior(drug, amount, unit, params.get("prior_source") or "", by))
+    return out
+
+
+def _amount(text: str | None, option: str) -> tuple[float | None, str | None]:
+    if not text:
+        return None, None
+    parts = text.replace(",", ".", 1).split() if text.count(",") == 1 and "." not in text else text.split()
+    try:
+        value = float(parts[0])
+    except (ValueError, IndexError):
+        raise RegimensError(f"{option} {text!r}: give an amount and a unit, e.g. '600 mg'") from None
+    unit = parts[1] if len(parts) > 1 else None
+    if unit not in ("mg", "mg/m2", "mcg", "g", "units", "units/m2", "mL"):
+        raise RegimensError(f"{option} {text!r}: the unit must be one of mg, mg/m2, mcg, g, units, units/m2, mL")
+    return value, unit
+
+
+def _preview(params: dict, by: str | None = None, mode: str | None = None):
+    """(saved plan, Outcome) for the options' change."""
+
+    from regimens.cli.patient import effective_plan, read_plan, read_rounding
     from regimens.cli.pipeline import load_protocol
-    from regimens.plans.diff import diff
+    from regimens.plans.changes import preview
+    from regimens.plans.closures import load_closures
+    from regimens.plans.cumulative import load_limits
     from regimens.plans.plan import accept_protocol, check_protocol
 
     path = params["plan_file"]
@@ -171,34 +265,74 @@ def _preview(params: dict):
     new = effective_plan(params, pf, saved, path, accept_protocol=True)
     if accept:
         new = accept_protocol(new, pf)
-    old_tl = timeline_of(pf, saved, rounding)
-    new_tl = timeline_of(pf, new, rounding)
-    return saved, new, diff(old_tl, new_tl), new_tl
+    if params.get("closures_path"):
+        new = new.model_copy(update={"closures": load_closures(_read(params["closures_path"], "closures"),
+                                                                params["closures_path"])})
+    limits = load_limits(_read(params["limits_path"], "limits"), params["limits_path"]) \
+        if params.get("limits_path") else None
+    changes = _changes(params, by or "(preview)", mode, preview_only=by is None)
+    return saved, preview(pf, new, changes, rounding, base=saved, limits=limits, override=params.get("override"),
+                          by=by), changes
 
 
-def _emit_preview(params, saved, new, preview, new_tl, written: bool) -> None:
+def _read(path: str, what: str) -> str:
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegimensError(f"cannot read {what} file {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _emit_preview(params, saved, outcome, written: bool, heading: str | None = None) -> None:
+    from regimens.plans.closures import report_lines
     from regimens.plans.diff import to_json, to_text
 
     path = params["plan_file"]
     state = "written" if written else "not written; `regimens plan record` with the same options writes it"
-    head = f"{path}: revision {saved.revision} → {saved.revision + 1} ({state})"
+    head = heading or f"{path}: revision {saved.revision} → {saved.revision + 1} ({state})"
     if params["fmt"] == "json":
         header = {"plan": path, "revision": saved.revision, "new_revision": saved.revision + 1,
-                  "written": written, "protocol": new.protocol.id}
-        emit(to_json(preview, header), None, False)
+                  "written": written, "protocol": outcome.plan.protocol.id, "mode": params.get("mode"),
+                  "closures": outcome.closures.to_dict(), "cumulative": [
+                      w for w in outcome.warnings if w.startswith("Cumulative ")]}
+        emit(to_json(outcome.preview, header), None, False)
     else:
-        emit(to_text(preview, head, detail=params.get("detail", False)), None, False)
-    for w in new_tl.warnings:
-        click.echo(f"regimens: warning: {w}", err=True)
+        text = to_text(outcome.preview, head, detail=params.get("detail", False)).decode("utf-8")
+        extra = report_lines(outcome.closures)
+        extra += [w for w in outcome.warnings if w.startswith("Cumulative ")]
+        if extra:
+            text += "\n".join(extra) + "\n"
+        emit(text.encode("utf-8"), None, False)
+    for w in outcome.warnings:
+        if not w.startswith("Cumulative "):
+            click.echo(f"regimens: warning: {w}", err=True)
 
 
 @plan_group.command("preview")
 @change_options
 @patient_options
 def plan_preview(**params) -> None:
-    """Show what a change would move (which events, by how many days, which stay) without writing."""
-    saved, new, preview, new_tl = _preview(params)
-    _emit_preview(params, saved, new, preview, new_tl, written=False)
+    """Show what a change would move (which events, by how many days, which stay) without writing.
+    A --move without --mode shows the result of each mode (dose, cycle, later)."""
+    from regimens.plans.changes import ChangeRefused
+
+    if params.get("move") and not params.get("mode") and params["fmt"] == "text":
+        for mode in ("dose", "cycle", "later"):
+            title = {"dose": "only the dose or day named", "cycle": "it and the rest of its cycle",
+                     "later": "it and everything after it"}[mode]
+            try:
+                saved, outcome, _ = _preview(params, mode=mode)
+            except ChangeRefused as exc:
+                click.echo(f"--mode {mode} ({title}): {exc}\n")
+                continue
+            _emit_preview(params, saved, outcome, written=False,
+                          heading=f"--mode {mode} ({title}): revision {saved.revision} → {saved.revision + 1}"
+                                  " (not written)")
+            click.echo("")
+        return
+    saved, outcome, _ = _preview(params, mode=params.get("mode"))
+    _emit_preview(params, saved, outcome, written=False)
 
 
 @plan_group.command("record")
@@ -211,13 +345,18 @@ def plan_record(note: str | None, by: str | None, **params) -> None:
     """Apply a change to the plan and write it as the next revision (shows the same preview)."""
     from regimens.cli.patient import given
     from regimens.cli.pipeline import generated_at
+    from regimens.plans.changes import describe
     from regimens.plans.plan import describe_given, dump_plan, kept_measurements, next_revision, same_content
 
     reason = " — ".join(x.strip() for x in (params.get("reason"), note) if x and x.strip())
+    params = {**params, "reason": reason}
     if not (by or "").strip():
         raise RegimensError("plan record needs the person recording the change: add --by NAME"
                             " (or set REGIMENS_BY)")
-    saved, new, preview, new_tl = _preview(params)
+    if params.get("move") and not params.get("mode"):
+        raise RegimensError("--move needs --mode dose, cycle or later (`plan preview` without --mode shows each)")
+    saved, outcome, changes = _preview(params, by=by.strip(), mode=params.get("mode"))
+    new = outcome.plan
     g = given(params)
     accepted = new.protocol if params.get("accept_protocol") else None
     if same_content(saved, new):
@@ -227,10 +366,15 @@ def plan_record(note: str | None, by: str | None, **params) -> None:
     if not reason:
         raise RegimensError("plan record needs the reason for the change: add --reason TEXT"
                             " (e.g. --reason 'neutrophils 0.6')")
-    what = describe_given(g, accepted)
+    what = "; ".join(x for x in (describe_given(g, accepted) if g.changes_anything() or accepted else "",
+                                 describe(changes)) if x)
+    if params.get("closures_path") and new.closures is not None:
+        what = "; ".join(x for x in (what, f"closures {new.closures.site} (sha256 {new.closures.content_hash[:12]})") if x)
+    if params.get("override"):
+        what += f"; override: {params['override']}"
     kept = [k.split(";")[0] for k in kept_measurements(saved.measurements, g)]
     if kept:
         what += f" ({', '.join(kept)})"
-    final = next_revision(new, what, generated_at().date(), reason=reason, by=by.strip())
+    final = next_revision(new, what or "no change", generated_at().date(), reason=reason, by=by.strip())
     write_atomic(params["plan_file"], dump_plan(final), force=True, mode=PLAN_MODE)
-    _emit_preview(params, saved, final, preview, new_tl, written=True)
+    _emit_preview(params, saved, outcome, written=True)

@@ -23,6 +23,14 @@ from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
 from regimens.dosing.doses import Modification, parse_modification
 from regimens.errors import PlanError, RequestError
 from regimens.notation.ismp import format_number
+from regimens.plans.records import (
+    PlanAdministration,
+    PlanCease,
+    PlanClosures,
+    PlanMove,
+    PlanOverride,
+    PriorExposure,
+)
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.request import ScheduleRequest
 
@@ -98,6 +106,13 @@ class Plan(_Frozen):
     modifications: tuple[PlanModification, ...] = ()
     revision: int = Field(default=1, ge=1)
     history: tuple[PlanChange, ...] = ()
+    # treatment as it really happens (plans/records.py, applied by plans/changes.py)
+    moves: tuple[PlanMove, ...] = ()
+    ceased: tuple[PlanCease, ...] = ()
+    administrations: tuple[PlanAdministration, ...] = ()
+    prior_exposure: tuple[PriorExposure, ...] = ()
+    closures: PlanClosures | None = None
+    overrides: tuple[PlanOverride, ...] = ()
 
     def to_request(self, **extra: Any) -> ScheduleRequest:
         return ScheduleRequest(start=self.start, arm=self.arm, choices=dict(self.choices),
@@ -135,7 +150,10 @@ def load_plan(text: str, name: str) -> Plan:
 
 
 def dump_plan(plan: Plan) -> bytes:
-    data = plan.model_dump(mode="json", exclude_defaults=False)
+    data = plan.model_dump(mode="json", exclude_defaults=False, by_alias=True)
+    for key in ("moves", "ceased", "administrations", "prior_exposure", "closures", "overrides"):
+        if not data.get(key):  # a plan without them reads as before they existed
+            data.pop(key, None)
     if data.get("measurements"):
         # 172 not 172.0: no trailing zeros in anything a person reads (ISMP)
         data["measurements"] = {k: int(v) if isinstance(v, float) and v.is_integer() else v
