@@ -222,6 +222,8 @@ def apply_closures(events: list[DoseEvent], cycles: list[Cycle], c: PlanClosures
             continue
         to = next_open(c, e.date)
         why = _cannot(st, e, to)
+        if why is None and policy == "next-open-day":
+            why = _series_clash(st.events, e, to)
         if why is not None:
             st.not_moved.append(_with(item, why=why))
             i += 1
@@ -258,6 +260,18 @@ def apply_closures(events: list[DoseEvent], cycles: list[Cycle], c: PlanClosures
 
 def _with(item: ClosureItem, **kw) -> ClosureItem:
     return ClosureItem(**{**item.__dict__, **kw})
+
+
+def _series_clash(events: list[DoseEvent], e: DoseEvent, to: date) -> str | None:
+    """Moving one timed dose of a series (q12h × 6) alone would put it on or past the next dose."""
+    if not (e.time and e.doses_total and e.doses_total > 1):
+        return None
+    for x in events:
+        if (x.uid != e.uid and x.cycle_id == e.cycle_id and x.title == e.title and x.route == e.route
+                and x.doses_total == e.doses_total and e.date < x.date <= to):
+            return (f"dose {e.dose_number} of {e.doses_total} of a timed series; moving it alone to {to.isoformat()}"
+                    f" would put it with dose {x.dose_number}: use policy move-cycle or move the series by hand")
+    return None
 
 
 def _inpatient(events: list[DoseEvent], e: DoseEvent) -> bool:
