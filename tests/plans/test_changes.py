@@ -126,7 +126,6 @@ def test_a_dose_moved_into_the_next_cycle_is_refused():
 
 def test_a_given_dose_never_moves():
     plan = _plan()
-    tl, _ = realise(PF, plan)
     given = preview(PF, plan, Administered("main.c1:1:vincristine", True, datetime(2027, 3, 22, 9, 40), 2, "mg",
                                            "RN Cole", checked_by="RN Diaz"))
     plan = given.plan
