@@ -12,6 +12,7 @@ from regimens.cli.languages_cmd import languages_cmd
 from regimens.cli.plan_cmd import plan_group
 from regimens.cli.protocol_cmd import list_cmd, show, validate
 from regimens.cli.publish_cmd import publish_cmd
+from regimens.cli.serve_cmd import serve_cmd
 from regimens.cli.sheet_cmd import sheet
 from regimens.cli.timeline_cmd import timeline
 
@@ -34,5 +35,5 @@ def cli(debug: bool) -> None:
 
 
 for _command in (list_cmd, show, validate, timeline, ics_cmd, sheet, plan_group, batch_cmd, languages_cmd,
-                 publish_cmd):
+                 publish_cmd, serve_cmd):
     cli.add_command(_command)

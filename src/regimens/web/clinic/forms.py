@@ -1,0 +1,255 @@
+"""Forms. Validation of everything clinical is the library's: a form builds the library's input
+(plans.plan.Given) and shows the library's one-line message next to the field it names."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django import forms
+from django.contrib.auth import authenticate, get_user_model
+
+from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS
+from regimens.errors import RegimensError
+from regimens.plans.plan import Given, Plan, PlanModification, load_plan, merge
+from regimens.plans.verification import compile_plan
+from regimens.protocol.loader import ProtocolFile
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_MEASURE_FIELDS = {"height": "height_cm", "weight": "weight_kg", "age": "age_years", "bsa cap": "bsa_cap",
+                   "bsa": "bsa_m2"}
+
+
+def _field_for(message: str, fields) -> str | None:
+    """Which field a library message is about (its first words name it), else None."""
+    low = message.lower()
+    for word, name in _MEASURE_FIELDS.items():
+        if low.startswith(word + " ") and name in fields:
+            return name
+    m = re.search(r"decision on '([^']+)'|--choose ([a-z0-9_-]+)=", message)
+    if m:
+        key = f"choice_{m.group(1) or m.group(2)}"
+        if key in fields:
+            return key
+    if "arm" in low and "arm" in fields:
+        return "arm"
+    return None
+
+
+class PatientForm(forms.Form):
+    display_name = forms.CharField(max_length=120, label="Display name",
+                                   help_text="As the clinic calls the patient; no other identifiers.")
+    record_number = forms.CharField(max_length=40, required=False, label="Record number (optional)")
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(max_length=80, required=False, label="Find a patient (name or record number)")
+
+
+class MeasurementsMixin(forms.Form):
+    height_cm = forms.FloatField(required=False, label="Height (cm)")
+    weight_kg = forms.FloatField(required=False, label="Weight (kg)")
+    bsa_m2 = forms.FloatField(required=False, label="BSA (m²), only if given directly")
+    age_years = forms.FloatField(required=False, label="Age (years)")
+    measured_on = forms.DateField(required=False, widget=DATE, label="Measured on")
+    bsa_formula = forms.ChoiceField(choices=[(k, f.name) for k, f in FORMULAS.items()], initial=DEFAULT_FORMULA,
+                                    label="BSA formula")
+
+
+class NewPlanForm(MeasurementsMixin):
+    """Arm, choices and start of a new plan for one protocol, checked by compiling it."""
+
+    start = forms.DateField(widget=DATE, label="Start (day 1 of the first element)")
+
+    def __init__(self, pf: ProtocolFile, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pf = pf
+        p = pf.protocol
+        arms = [(a.label, f"{a.label}: {a.name}") for a in p.arms]
+        self.fields = {"arm": forms.ChoiceField(choices=arms, label="Arm",
+                                                initial=p.default_arm or (arms[0][0] if len(arms) == 1 else None)),
+                       **self.fields}
+        for name, d in p.decisions.items():
+            choices = ([("", "— choose —")] if d.default is None else []) + [
+                (c.value, c.label) for c in d.choices]
+            self.fields[f"choice_{name}"] = forms.ChoiceField(
+                choices=choices, initial=d.default, label=d.label, required=True,
+                help_text=f"Default: {d.default or 'none, must be chosen'} — {d.why_default}")
+        self.plan: Plan | None = None
+
+    def decision_fields(self):
+        return [self[k] for k in self.fields if k.startswith("choice_")]
+
+    def measurement_fields(self):
+        return [self[k] for k in ("height_cm", "weight_kg", "bsa_m2", "age_years", "measured_on", "bsa_formula")]
+
+    def given(self) -> Given:
+        c = self.cleaned_data
+        choices = {k.removeprefix("choice_"): v for k, v in c.items() if k.startswith("choice_") and v}
+        return Given(start=c.get("start"), arm=c.get("arm"), choices=choices, height_cm=c.get("height_cm"),
+                     weight_kg=c.get("weight_kg"), bsa_m2=c.get("bsa_m2"), age_years=c.get("age_years"),
+                     measured_on=c.get("measured_on"), bsa_formula=c.get("bsa_formula") or None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            plan = merge(None, self.pf, self.given())
+            compile_plan(self.pf, plan)  # arm, choices, start: the compiler's own checks
+        except RegimensError as exc:
+            self.add_error(_field_for(str(exc), self.fields), str(exc))
+            return cleaned
+        self.plan = plan
+        return cleaned
+
+
+CHANGE_KINDS = [
+    ("actual_start", "Delay or bring forward a cycle (actual day 1)"),
+    ("hold", "Hold a dose (may be given later)"),
+    ("omit", "Omit a dose"),
+    ("modify", "Modify a dose (e.g. 75% or -25%)"),
+    ("measurements", "New measurements"),
+]
+
+
+class ChangeForm(MeasurementsMixin):
+    kind = forms.ChoiceField(choices=CHANGE_KINDS, label="Change")
+    cycle = forms.ChoiceField(required=False, label="Cycle")
+    new_start = forms.DateField(required=False, widget=DATE, label="Actual day 1")
+    selector = forms.CharField(required=False, max_length=120, label="Dose (cycle:day or cycle:day:drug)",
+                               help_text="e.g. intensive.c2:3 or intensive.c2:3:vincristine; a cycle id alone"
+                                         " means every dose of that cycle")
+    drug = forms.CharField(required=False, max_length=60, label="Drug (for a modification)")
+    change = forms.CharField(required=False, max_length=40, label="Modification (75%, -25%, 1 mg, 750 mg/m2)")
+    reason = forms.CharField(max_length=300, label="Reason", widget=forms.TextInput)
+    note = forms.CharField(required=False, max_length=500, label="Note (kept in the plan's history)")
+    base = forms.IntegerField(widget=forms.HiddenInput)
+    previewed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, pf: ProtocolFile, saved: Plan, cycles: list[tuple[str, str]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pf, self.saved = pf, saved
+        self.fields["cycle"].choices = [("", "—")] + cycles
+        for f in ("bsa_formula",):
+            self.fields[f].required = False
+        self.candidate: Plan | None = None
+
+    def given(self) -> Given:
+        c = self.cleaned_data
+        kind, reason = c["kind"], c["reason"].strip()
+        if kind == "actual_start":
+            if not c.get("cycle") or not c.get("new_start"):
+                raise forms.ValidationError("a delay needs the cycle and its actual day 1")
+            return Given(actual_starts={c["cycle"]: c["new_start"]})
+        if kind in ("hold", "omit"):
+            sel = (c.get("selector") or "").strip() or c.get("cycle")
+            if not sel:
+                raise forms.ValidationError("say which dose: a cycle, or cycle:day[:drug]")
+            return Given(**{kind: {sel: reason}})
+        if kind == "modify":
+            drug, change = (c.get("drug") or "").strip().lower(), (c.get("change") or "").strip()
+            if not drug or not change:
+                raise forms.ValidationError("a modification needs the drug and the change (e.g. 75%)")
+            return Given(modifications=(PlanModification(drug=drug, change=change, from_cycle=c.get("cycle") or None,
+                                                         reason=reason),))
+        return Given(height_cm=c.get("height_cm"), weight_kg=c.get("weight_kg"), bsa_m2=c.get("bsa_m2"),
+                     age_years=c.get("age_years"), measured_on=c.get("measured_on"),
+                     bsa_formula=c.get("bsa_formula") or None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if not cleaned.get("reason", "").strip():
+            self.add_error("reason", "give the reason for the change")
+            return cleaned
+        try:
+            g = self.given()
+            if not g.changes_anything():
+                raise forms.ValidationError("nothing to record: give a change")
+            candidate = merge(self.saved, self.pf, g)
+            if g.modifications:
+                candidate.dosing()  # the library parses and checks the modification
+            compile_plan(self.pf, candidate)
+        except forms.ValidationError:
+            raise
+        except RegimensError as exc:
+            self.add_error(_field_for(str(exc), self.fields), str(exc))
+            return cleaned
+        self.candidate = candidate
+        return cleaned
+
+
+class AdministrationForm(forms.Form):
+    """The nurse who is logged in gave the dose; a second person checks it with their password."""
+
+    uid = forms.CharField(widget=forms.HiddenInput, max_length=80)
+    dose_given = forms.CharField(max_length=120, label="Dose given")
+    checker = forms.CharField(max_length=150, label="Second checker (user name)")
+    checker_password = forms.CharField(widget=forms.PasswordInput, label="Second checker's password")
+    note = forms.CharField(required=False, max_length=300, label="Note")
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.checker_user = None
+
+    def clean(self):
+        cleaned = super().clean()
+        name, pw = cleaned.get("checker"), cleaned.get("checker_password")
+        if not name or not pw:
+            return cleaned
+        if name == self.request.user.get_username():
+            self.add_error("checker", "the second checker must be someone else")
+            return cleaned
+        user = authenticate(self.request, username=name, password=pw)
+        if user is None or not (user.has_perm("clinic.record_administration") or user.has_perm("clinic.verify_plan")):
+            self.add_error("checker_password", "the second checker's name or password is not right, or they"
+                                               " are not a nurse or pharmacist")
+            return cleaned
+        self.checker_user = user
+        return cleaned
+
+
+class ImportForm(forms.Form):
+    plan_file = forms.FileField(label="Plan file (.yaml made with `regimens plan new`)")
+
+    def clean_plan_file(self):
+        f = self.cleaned_data["plan_file"]
+        if f.size > 256 * 1024:
+            raise forms.ValidationError("a plan file is a few kilobytes; this one is too large")
+        try:
+            text = f.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("not a text file (UTF-8)") from None
+        try:
+            self.plan = load_plan(text, "the uploaded file")
+        except RegimensError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return f
+
+
+class SetupForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password1 = forms.CharField(widget=forms.PasswordInput, label="Password")
+    password2 = forms.CharField(widget=forms.PasswordInput, label="Password again")
+
+    def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        c = super().clean()
+        if c.get("password1") != c.get("password2"):
+            self.add_error("password2", "the two passwords differ")
+        elif c.get("password1"):
+            try:
+                validate_password(c["password1"], get_user_model()(username=c.get("username", "")))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return c
+
+
+def today_local() -> date:
+    from django.utils import timezone
+
+    return timezone.localdate()

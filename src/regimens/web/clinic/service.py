@@ -1,0 +1,247 @@
+"""Between the pages and the library: every schedule, dose, preview and export comes from the
+regimens library (the same functions as the CLI); this module stores and releases revisions.
+
+The release rule lives here and in the database: `released()` is the single way a nurse sheet,
+a patient calendar, an .ics or a feed gets a timeline, and it refuses any revision that is not
+the plan's newest, not verified by a second pharmacist, or whose compiled schedule no longer
+matches the digest that was verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from regimens.errors import RegimensError
+from regimens.exporters.tabular import patient_dose_text, to_json
+from regimens.notation.ismp import display_drug
+from regimens.plans.plan import Plan, check_protocol, dump_plan, load_plan, next_revision
+from regimens.plans.verification import VerificationError, check_digest, check_verifier, compile_plan, timeline_digest
+from regimens.protocol.catalog import Catalog
+from regimens.protocol.loader import ProtocolFile
+from regimens.schedule.timeline import Timeline
+from regimens.web.clinic import audit
+from regimens.web.clinic.models import Revision, SheetRow, TreatmentPlan
+
+
+class Conflict(RegimensError):
+    """Someone saved a newer revision since this page was opened (optimistic lock)."""
+
+    def __init__(self, base: int, latest: int):
+        self.base, self.latest = base, latest
+        super().__init__(f"revision {latest} was saved after revision {base}, which this change was made on")
+
+
+class NotReleased(RegimensError):
+    """Nothing may reach a nurse or a patient from this plan (yet)."""
+
+
+# --- protocols and compiled timelines, cached per process ---------------------------------------
+
+_lock = threading.Lock()
+_protocols: dict[str, tuple[tuple, ProtocolFile]] = {}
+_timelines: OrderedDict[str, Timeline] = OrderedDict()
+_TIMELINES_KEPT = 64
+
+
+def catalog() -> Catalog:
+    from pathlib import Path
+
+    site = getattr(settings, "REGIMENS_PROTOCOLS", None)
+    return Catalog(Path(site) if site else None)
+
+
+def protocol_ids() -> list[str]:
+    return catalog().ids()
+
+
+def protocol(pid: str) -> ProtocolFile:
+    """The protocol by id, re-read when its file changes (a site edits its protocol folder)."""
+    files = catalog().files()
+    if pid not in files:
+        raise RegimensError(f"unknown protocol {pid!r}")
+    path, _origin = files[pid]
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _lock:
+        hit = _protocols.get(pid)
+    if hit and hit[0] == key:
+        return hit[1]
+    pf = catalog().load(pid)
+    with _lock:
+        _protocols[pid] = (key, pf)
+    return pf
+
+
+def timeline(pf: ProtocolFile, plan: Plan) -> Timeline:
+    """compile_plan, memoised on (protocol content, plan) for repeated downloads."""
+    key = hashlib.sha256(pf.content_hash.encode() + dump_plan(plan)).hexdigest()
+    with _lock:
+        if key in _timelines:
+            _timelines.move_to_end(key)
+            return _timelines[key]
+    tl = compile_plan(pf, plan)
+    with _lock:
+        _timelines[key] = tl
+        while len(_timelines) > _TIMELINES_KEPT:
+            _timelines.popitem(last=False)
+    return tl
+
+
+def plan_of(rev: Revision) -> Plan:
+    return load_plan(rev.plan_text, f"revision {rev.number}")
+
+
+def compiled(rev: Revision) -> tuple[ProtocolFile, Plan, Timeline]:
+    """The revision compiled against the protocol as it is now; a protocol changed since the plan
+    was written is reported (PlanError) rather than silently used."""
+    plan = plan_of(rev)
+    pf = protocol(plan.protocol.id)
+    check_protocol(plan, pf, "this plan")
+    return pf, plan, timeline(pf, plan)
+
+
+def snapshot(rev: Revision) -> dict:
+    """The timeline stored with the revision (JSON with header), for pages: no compile per view."""
+    return json.loads(zlib.decompress(rev.snapshot))
+
+
+def _snapshot_bytes(tl: Timeline) -> bytes:
+    return zlib.compress(to_json(tl, with_header=True), 6)
+
+
+# --- writing revisions ----------------------------------------------------------------------
+
+@dataclass
+class Saved:
+    plan: TreatmentPlan
+    revision: Revision
+
+
+def create_plan(patient, plan: Plan, author, note: str = "new plan") -> Saved:
+    pf = protocol(plan.protocol.id)
+    check_protocol(plan, pf, "this plan")
+    tl = compile_plan(pf, plan)
+    with transaction.atomic():
+        tp = TreatmentPlan.objects.create(patient=patient, protocol_id=pf.protocol.id, created_by=author,
+                                          latest_number=plan.revision)
+        rev = _store(tp, plan, tl, author, note, "")
+        audit.record(author, "plan.create", f"plan for {pf.protocol.id} created, revision {plan.revision}",
+                     patient=patient, plan=tp, revision=rev, after=rev.plan_text, reason=note)
+    return Saved(tp, rev)
+
+
+def _store(tp: TreatmentPlan, plan: Plan, tl: Timeline, author, note: str, reason: str) -> Revision:
+    return Revision.objects.create(plan=tp, number=plan.revision, plan_text=dump_plan(plan).decode("utf-8"),
+                                   timeline_digest=timeline_digest(tl), protocol_hash=tl.content_hash,
+                                   note=note, reason=reason, author=author, snapshot=_snapshot_bytes(tl))
+
+
+def record_change(tp: TreatmentPlan, base_number: int, changed: Plan, author, note: str, reason: str,
+                  today) -> Saved:
+    """Store `changed` as the next revision, if nobody saved one since `base_number` (else
+    Conflict). The new revision starts unverified; the plan is withdrawn from nurses and patients
+    until a second pharmacist verifies it."""
+    pf = protocol(changed.protocol.id)
+    final = next_revision(changed.model_copy(update={"revision": base_number}), note, today)
+    tl = compile_plan(pf, final)
+    with transaction.atomic():
+        won = TreatmentPlan.objects.filter(id=tp.id, latest_number=base_number).update(
+            latest_number=base_number + 1, released=None)
+        if not won:
+            latest = TreatmentPlan.objects.values_list("latest_number", flat=True).get(id=tp.id)
+            raise Conflict(base_number, latest)
+        before = Revision.objects.get(plan=tp, number=base_number)
+        rev = _store(tp, final, tl, author, note, reason)
+        SheetRow.objects.filter(plan=tp).delete()
+        audit.record(author, "plan.change", f"revision {base_number} → {final.revision}: {note}",
+                     patient=tp.patient, plan=tp, revision=rev, before=before.plan_text, after=rev.plan_text,
+                     reason=reason)
+    tp.refresh_from_db()
+    return Saved(tp, rev)
+
+
+def verify(rev: Revision, verifier) -> Revision:
+    """The second pharmacist's check: refused for the author, for anything but the newest
+    revision, and when the schedule compiled now differs from the one the author saw."""
+    check_verifier(str(rev.author_id), str(verifier.id))
+    _pf, _plan, tl = compiled(rev)
+    current = timeline_digest(tl)
+    if current != rev.timeline_digest:
+        raise VerificationError("the compiled schedule changed since this revision was written (protocol or"
+                                " rounding rules): record the change again so it can be checked")
+    with transaction.atomic():
+        tp = TreatmentPlan.objects.select_for_update().get(id=rev.plan_id)
+        if tp.latest_number != rev.number:
+            raise VerificationError(f"revision {rev.number} is no longer the newest (revision"
+                                    f" {tp.latest_number} is): verify that one")
+        try:
+            with transaction.atomic():
+                n = Revision.objects.filter(id=rev.id, verified_by__isnull=True).update(
+                    verified_by=verifier, verified_at=timezone.now(), verified_digest=current)
+        except IntegrityError:  # the database's own rule: verifier is not the author
+            raise VerificationError("you wrote this revision: a second pharmacist must verify it") from None
+        if not n:
+            raise VerificationError("this revision is already verified")
+        rev.refresh_from_db()
+        tp.released = rev
+        tp.save(update_fields=["released"])
+        _index_rows(tp, rev, tl)
+        audit.record(verifier, "plan.verify", f"revision {rev.number} verified (digest {current[:12]})",
+                     patient=tp.patient, plan=tp, revision=rev, after=current)
+    return rev
+
+
+def _index_rows(tp: TreatmentPlan, rev: Revision, tl: Timeline) -> None:
+    SheetRow.objects.filter(plan=tp).delete()
+    SheetRow.objects.bulk_create([
+        SheetRow(revision=rev, plan=tp, uid=e.uid, date=e.date, time=e.time, kind=e.kind,
+                 title=display_drug(e.title) if e.drug else e.title, route=e.route or "",
+                 dose=patient_dose_text(e), cycle_id=e.cycle_id, day=e.day, status=e.status)
+        for e in tl.administrations()
+    ], batch_size=500)
+
+
+def released(tp: TreatmentPlan) -> tuple[Revision, ProtocolFile, Plan, Timeline]:
+    """The one gate for anything a nurse or a patient receives (sheets, calendars, .ics, feeds)."""
+    tp = TreatmentPlan.objects.select_related("released").get(id=tp.id)
+    rev = tp.released
+    if rev is None or rev.number != tp.latest_number:
+        raise NotReleased("this plan has a revision awaiting verification by a second pharmacist;"
+                          " nurse sheets and patient calendars are released only from a verified revision")
+    if rev.verified_by_id is None or rev.verified_by_id == rev.author_id:
+        raise NotReleased("this revision has not been verified by a second pharmacist")
+    pf, plan, tl = compiled(rev)
+    try:
+        check_digest(rev.verified_digest, timeline_digest(tl))
+    except VerificationError as exc:
+        raise NotReleased(str(exc)) from None
+    return rev, pf, plan, tl
+
+
+def generated_at() -> datetime:
+    return timezone.now().astimezone(UTC).replace(microsecond=0)
+
+
+def for_display(events: list[dict]) -> list[dict]:
+    """Staff display of stored events: tall-man drug names and ISMP dose text (library notation)."""
+    from regimens.notation.ismp import NOT_PUBLIC_TEXT, format_dose
+
+    out = []
+    for e in events:
+        e = dict(e)
+        e["what"] = display_drug(e["title"]) if e.get("drug") else e["title"]
+        e["dose_text"] = (NOT_PUBLIC_TEXT if e.get("not_public") else
+                          format_dose(e["dose"], e["unit"]) if e.get("dose") is not None else "")
+        e["patient_text"] = format_dose(e["patient_dose"], e["patient_unit"]) if e.get("patient_dose") is not None else ""
+        out.append(e)
+    return out

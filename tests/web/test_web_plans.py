@@ -1,0 +1,191 @@
+"""Plans through the pages: create, two-person verification, release, changes with a preview,
+optimistic locking, import. Dates are checked against the seed record (NCT03114865: 28-day
+blinatumomab cycles, continuous infusion days 1-28, 14 days rest; docs/protocols)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from pypdf import PdfReader
+
+from regimens.plans.plan import load_plan
+from regimens.plans.verification import timeline_digest
+from regimens.web.clinic import service
+from regimens.web.clinic.models import Revision, SheetRow
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_plan_awaits_verification_and_nothing_is_released(plan, as_user):
+    rev = plan.revisions.get()
+    assert rev.number == 1 and not rev.is_verified and plan.released_id is None
+    text = load_plan(rev.plan_text, "stored")
+    assert text.protocol.id == "nct03114865" and text.start.isoformat() == "2027-01-04"
+    # the stored digest is the library's digest of the compiled plan
+    _pf, _p, tl = service.compiled(rev)
+    assert rev.timeline_digest == timeline_digest(tl)
+    page = as_user("ph1").get(reverse("plan", args=[plan.id]))
+    assert page.status_code == 200 and b"NOT VERIFIED" in page.content
+    for kind in ("nurse", "patient"):
+        r = as_user("nurse").get(reverse("plan_sheet", args=[plan.id, kind, "html"]))
+        assert r.status_code == 409, kind
+    assert as_user("ph1").get(reverse("plan_ics", args=[plan.id])).status_code == 409
+    assert not SheetRow.objects.exists()
+    with pytest.raises(service.NotReleased):
+        service.released(plan)
+
+
+def test_author_cannot_verify_own_plan_page_library_or_database(plan, as_user, users):
+    rev = plan.revisions.get()
+    r = as_user("ph1").post(reverse("plan_verify", args=[plan.id]), {"revision": str(rev.id)}, follow=True)
+    assert b"second pharmacist" in r.content
+    rev.refresh_from_db()
+    assert not rev.is_verified
+    # the database refuses it even when the page and the service are bypassed
+    from django.utils import timezone
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Revision.objects.filter(id=rev.id).update(verified_by=users["ph1"], verified_at=timezone.now(),
+                                                  verified_digest=rev.timeline_digest)
+    # and a verification must carry the digest of what was compiled
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Revision.objects.filter(id=rev.id).update(verified_by=users["ph2"], verified_at=timezone.now(),
+                                                  verified_digest="0" * 64)
+
+
+def test_nurse_and_prescriber_cannot_verify(plan, as_user):
+    rev = plan.revisions.get()
+    for who in ("nurse", "prescriber"):
+        r = as_user(who).post(reverse("plan_verify", args=[plan.id]), {"revision": str(rev.id)})
+        assert r.status_code == 403
+
+
+def test_second_pharmacist_verifies_then_sheets_and_ics_are_released(verified_plan, as_user):
+    rev = verified_plan.revisions.get()
+    assert rev.verified_by.username == "ph2" and rev.verified_digest == rev.timeline_digest
+    pdf = as_user("nurse").get(reverse("plan_sheet", args=[verified_plan.id, "nurse", "pdf"]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "NOT VERIFIED" not in text and "Test Patient A" in text
+    ics = as_user("nurse").get(reverse("plan_ics", args=[verified_plan.id]))
+    assert ics.status_code == 200 and ics.content.startswith(b"BEGIN:VCALENDAR")
+    # nurse "today" index: one row per administration of the verified revision
+    assert SheetRow.objects.filter(revision=rev).count() > 0
+
+
+def test_pharmacist_sheet_of_a_draft_prints_with_not_verified_band(plan, as_user):
+    r = as_user("ph1").get(reverse("plan_sheet", args=[plan.id, "pharmacist", "pdf"]))
+    assert r.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "NOT VERIFIED" in text
+
+
+def _change(client, plan, base, action, **extra):
+    data = {"kind": "actual_start", "cycle": "maintenance.c2", "new_start": "2027-03-22", "reason": "counts low",
+            "base": str(base), "action": action, "bsa_formula": "", **extra}
+    return client.post(reverse("plan_change", args=[plan.id]), data)
+
+
+def test_change_is_previewed_before_saving_and_voids_the_release(verified_plan, as_user):
+    c = as_user("ph1")
+    # cycle 2 starts day 43 (28 days infusion + 14 rest): 2027-01-04 + 42 = 2027-02-15
+    snap = service.snapshot(verified_plan.revisions.get())
+    c2 = [e for e in snap["events"] if e["cycle_id"] == "maintenance.c2"]
+    assert min(e["date"] for e in c2) == "2027-02-15"
+    # a save without the preview shown for exactly this change is only a preview
+    r = _change(c, verified_plan, 1, "save")
+    assert r.status_code == 200 and b"What this change moves" in r.content
+    assert verified_plan.revisions.count() == 1
+    digest = r.context["form"]["previewed"].value()
+    moved = r.context["preview_dict"]["moved"]
+    assert moved and all(i["shift_days"] == 35 for i in moved)  # 2027-02-15 → 2027-03-22
+    r = _change(c, verified_plan, 1, "save", previewed=digest)
+    assert r.status_code == 302
+    verified_plan.refresh_from_db()
+    assert verified_plan.latest_number == 2 and verified_plan.released_id is None
+    assert as_user("nurse").get(reverse("plan_sheet", args=[verified_plan.id, "nurse", "html"])).status_code == 409
+    assert not SheetRow.objects.filter(plan=verified_plan).exists()
+    rev2 = verified_plan.revisions.get(number=2)
+    assert load_plan(rev2.plan_text, "r2").actual_starts["maintenance.c2"].isoformat() == "2027-03-22"
+    assert rev2.reason == "counts low"
+
+
+def test_second_save_on_the_same_revision_is_refused_with_what_changed(plan, as_user):
+    a, b = as_user("ph1"), as_user("ph2")
+    pa = _change(a, plan, 1, "preview")
+    pb = _change(b, plan, 1, "preview", new_start="2027-03-01", reason="patient away")
+    assert _change(a, plan, 1, "save", previewed=pa.context["form"]["previewed"].value()).status_code == 302
+    r = _change(b, plan, 1, "save", new_start="2027-03-01", reason="patient away",
+                previewed=pb.context["form"]["previewed"].value())
+    assert r.status_code == 409
+    assert b"saved revision 2 meanwhile" in r.content and b"2027-03-22" in r.content
+    plan.refresh_from_db()
+    assert plan.latest_number == 2
+    # nothing lost: the refused change is still in the form
+    assert r.context["form"]["new_start"].value() == "2027-03-01"
+
+
+def test_library_validation_is_shown_next_to_the_field(patient, as_user):
+    bad = {"protocol": "nct03114865", "arm": "1", "start": "2027-01-04", "choice_cycles": "2",
+           "height_cm": "1.75", "weight_kg": "80", "bsa_formula": "mosteller"}
+    r = as_user("ph1").post(reverse("plan_new", args=[patient.id]), bad)
+    assert r.status_code == 200
+    errors = r.context["form"].errors
+    assert "height_cm" in errors and "metres" in errors["height_cm"][0]
+
+
+def test_import_a_plan_file_made_with_the_cli(patient, as_user, run_cli, tmp_path):
+    out = tmp_path / "p.yaml"
+    code, _out, err = run_cli("plan", "new", "nct03114865", "--start", "2027-01-04", "--height", "175",
+                              "--weight", "80", "-o", str(out))
+    assert code == 0, err
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    r = as_user("ph1").post(reverse("plan_import", args=[patient.id]),
+                            {"plan_file": SimpleUploadedFile("p.yaml", out.read_bytes())})
+    assert r.status_code == 302
+    rev = Revision.objects.get(plan__patient=patient)
+    assert load_plan(rev.plan_text, "x").measurements.height_cm == 175 and not rev.is_verified
+    bad = as_user("ph1").post(reverse("plan_import", args=[patient.id]),
+                              {"plan_file": SimpleUploadedFile("p.yaml", b"format: nope\n")})
+    assert bad.status_code == 200 and b"not a regimens plan file" in bad.content
+
+
+def test_plan_file_download_round_trips(verified_plan, as_user):
+    r = as_user("ph1").get(reverse("plan_file", args=[verified_plan.id]))
+    assert r.status_code == 200
+    assert load_plan(r.content.decode(), "dl") == load_plan(verified_plan.revisions.get().plan_text, "db")
+
+
+def test_month_working_and_protocol_pages(verified_plan, as_user):
+    c = as_user("prescriber")
+    m = c.get(reverse("plan_month", args=[verified_plan.id]) + "?month=2027-01")
+    assert m.status_code == 200 and b"January 2027" in m.content
+    w = c.get(reverse("plan_working", args=[verified_plan.id]))
+    assert w.status_code == 200 and b"9 mcg/day (flat dose)" in w.content
+    assert b"blinatumomab is on the never-round list" in w.content
+    p = c.get(reverse("protocol", args=["nct03114865"]))
+    assert p.status_code == 200 and b"Decisions" in p.content
+
+
+def test_nurse_records_an_administration_with_a_second_checker(verified_plan, as_user, users):
+    from django.utils import timezone
+
+    row = SheetRow.objects.filter(plan=verified_plan).first()
+    SheetRow.objects.filter(id=row.id).update(date=timezone.localdate())  # make it due today
+    c = as_user("nurse")
+    page = c.get(reverse("today"))
+    assert page.status_code == 200 and b"Test Patient A" in page.content
+    data = {"row": str(row.id), "uid": row.uid, "dose_given": row.dose or "as prescribed", "checker": "nurse1",
+            "checker_password": "x"}
+    assert c.post(reverse("today"), data).status_code == 400  # self as checker
+    data.update(checker="nurse2", checker_password="wrong")
+    assert c.post(reverse("today"), data).status_code == 400
+    data.update(checker_password="correct-horse-battery-9")
+    assert c.post(reverse("today"), data).status_code == 302
+    a = verified_plan.revisions.get().administrations.get()
+    assert a.given_by == users["nurse"] and a.checked_by == users["nurse2"]
+    assert b"given" in c.get(reverse("today")).content
