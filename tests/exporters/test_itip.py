@@ -8,7 +8,7 @@ import json
 import shutil
 import smtplib
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -48,6 +48,20 @@ def _vevents(data: bytes) -> dict[str, icalendar.Event]:
     return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
 
 
+def base(uid: str) -> str:
+    """The timeline uid's 24 hex digits that start every calendar UID made from it."""
+    return uid[:24]
+
+
+def one(uids, tl_uid: str, suffix: str = "") -> str:
+    """The calendar UID made from timeline uid `tl_uid` (+ `-bagN` / `-end` for derived events)."""
+    want = base(tl_uid) + suffix
+    found = [u for u in uids if u.startswith(want) and u[len(want):len(want) + 1] in ("@", "-")
+             and (suffix or ("-bag" not in u and "-end" not in u))]
+    assert len(found) == 1, (want, found)
+    return found[0]
+
+
 @pytest.fixture
 def smtp():
     """aiosmtpd on 127.0.0.1 at a free port, collecting (envelope sender, recipients, bytes)."""
@@ -77,22 +91,37 @@ def test_a_delay_requests_exactly_the_moved_events(timeline):
     a, b = _vevents(old), _vevents(new)
     moved = {u for u in b if a[u]["DTSTART"].dt != b[u]["DTSTART"].dt}
     assert set(ch.request) == moved
-    c1 = {e.uid for e in tl0.events if e.cycle == 1}
-    c2 = {e.uid for e in tl0.events if e.cycle == 2}
-    assert c2 <= set(ch.request) and not (c1 & set(ch.request))
+    c1 = {base(e.uid) for e in tl0.events if e.cycle == 1}
+    c2 = {base(e.uid) for e in tl0.events if e.cycle == 2} & {base(u) for u in a}
+    assert c2 and c2 <= {base(u) for u in ch.request} and not (c1 & {base(u) for u in ch.request})
 
 
 def test_today_and_tomorrow_only(timeline):
-    _, old = _cal(timeline, 0)
+    tl0, old = _cal(timeline, 0)
     _, new = _cal(timeline, 1, **DELAY)
     # decided on Sun 18 Apr for Mon 19 - Tue 20 Apr: what was due on those days, and nothing else
     ch = changes(old, new, within=(date(2027, 4, 19), date(2027, 4, 20)))
     a = _vevents(old)
-    summaries = sorted(str(a[u]["SUMMARY"]) for u in ch.request)
-    assert len(summaries) == 6, summaries
-    assert any(s.startswith("Premed: dexamethasone 20 mg IV — C2 D1") for s in summaries)
-    assert any("(bag 1 of 28)" in s for s in summaries) and any("(bag 2 of 28)" in s for s in summaries)
-    assert not any("(bag 3 of 28)" in s for s in summaries)  # due Wed 21 Apr: the feed will carry it
+    premed = next(e for e in tl0.events if e.cycle == 2 and e.kind == "premedication")
+    pump = next(e for e in tl0.events if e.cycle == 2 and e.continuous)
+    assert premed.date == pump.date == date(2027, 4, 19)
+    got = set(ch.request)
+    assert {one(a, premed.uid), one(a, pump.uid), one(a, pump.uid, "-bag1"), one(a, pump.uid, "-bag2")} <= got
+    assert one(a, pump.uid, "-bag3") not in got  # due Wed 21 Apr: the feed will carry it
+    # independently: every event that moved and touched 19-20 Apr before or after, and no other
+    b = _vevents(new)
+
+    def touches(ev):
+        s = ev["DTSTART"].dt
+        e = ev["DTEND"].dt if "DTEND" in ev else s
+        s = s.date() if isinstance(s, datetime) else s
+        e = e.date() if isinstance(e, datetime) else e - timedelta(days=1)
+        return s <= date(2027, 4, 20) and max(s, e) >= date(2027, 4, 19)
+
+    def when(ev):
+        return ev["DTSTART"].dt, ev["DTEND"].dt if "DTEND" in ev else None
+
+    assert got == {u for u in a if when(a[u]) != when(b[u]) and (touches(a[u]) or touches(b[u]))}
 
 
 def test_omitted_and_removed_events_are_cancelled(timeline):
@@ -103,7 +132,7 @@ def test_omitted_and_removed_events_are_cancelled(timeline):
     ch = changes(old, new)
     gone = set(_vevents(old)) - set(_vevents(new))
     assert gone and all("-bag" in u for u in gone)
-    assert set(ch.cancel) == gone | {premed.uid}
+    assert set(ch.cancel) == gone | {one(_vevents(new), premed.uid)}
     cal = icalendar.Calendar.from_ical(itip_calendar(old, new, ch.cancel, CANCEL, CLINIC, PATIENT, SENT))
     assert cal["METHOD"] == "CANCEL"
     evs = {str(e["UID"]): e for e in cal.walk("VEVENT")}
@@ -126,7 +155,7 @@ def test_a_sequence_that_is_not_higher_is_refused(timeline):
 
 def test_sent_through_smtp_and_parsed_back(smtp, timeline):
     port, got = smtp
-    _, old = _cal(timeline, 0)
+    tl0, old = _cal(timeline, 0)
     _, new = _cal(timeline, 1, **DELAY, stamp=datetime(2027, 4, 18, 15, tzinfo=UTC))
     msgs = same_day_messages(old, new, CLINIC, PATIENT, SENT, within=(date(2027, 4, 19), date(2027, 4, 20)))
     assert len(msgs) == 1
@@ -142,7 +171,7 @@ def test_sent_through_smtp_and_parsed_back(smtp, timeline):
     assert msg.get_content_type() == "multipart/alternative"
     text, calpart = msg.get_payload()
     assert text.get_content_type() == "text/plain"
-    assert "Premed: dexamethasone 20 mg IV — C2 D1: Mon 26 Apr 2027 08:00 (was Mon 19 Apr 2027 08:00)" in text.get_content()
+    assert ": Mon 26 Apr 2027 08:00 (was Mon 19 Apr 2027 08:00)\r\n" in text.get_content()  # the premedication
     assert calpart.get_content_type() == "text/calendar"
     body = calpart.get_payload(decode=True)
     assert b"\r\n" in body and b"\n" not in body.replace(b"\r\n", b"")  # CRLF survives the hop
@@ -160,7 +189,8 @@ def test_sent_through_smtp_and_parsed_back(smtp, timeline):
         assert e["ORGANIZER"].params["CN"] == "Oncology pharmacy"
         att = e["ATTENDEE"]
         assert att == "mailto:patient@example.org" and att.params["RSVP"] == "FALSE"
-    premed = next(e for e in evs.values() if str(e["SUMMARY"]).startswith("Premed"))
+    tl_premed = next(e for e in tl0.events if e.cycle == 2 and e.kind == "premedication")
+    premed = evs[one(evs, tl_premed.uid)]
     assert premed["DTSTART"].dt.astimezone(UTC) == datetime(2027, 4, 26, 13, tzinfo=UTC)  # 08:00 CDT
     assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == [CHI]
 
