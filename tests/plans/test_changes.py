@@ -251,3 +251,22 @@ def test_cli_ceased_doses_are_cancelled_in_the_calendar(planfile, run_cli, tmp_p
     assert sorted(c.decoded("DTSTART").date() for c in cancelled) == [
         date(2027, 4, 12), date(2027, 4, 19), date(2027, 5, 3), date(2027, 5, 10)]
     assert all(int(c["SEQUENCE"]) == 2 for c in cancelled)  # revision 2 > revision 1's SEQUENCE
+
+
+def test_cli_history_lists_every_change_with_person_and_reason(planfile, run_cli):
+    code, _, err = run_cli("plan", "record", str(planfile), "--given", "main.c1:1:doxorubicin", "--given-at",
+                           "2027-03-22T09:10", "--dose-given", "100 mg", "--checked-by", "RN Diaz",
+                           "--reason", "as prescribed", "--by", "RN Cole")
+    assert code == 0, err
+    code, _, err = run_cli("plan", "record", str(planfile), "--not-given", "main.c1:8:vincristine",
+                           "--reason", "constipation grade 3", "--by", "RN Cole")
+    assert code == 0, err
+    code, text, _ = run_cli("plan", "show", str(planfile), "--history")
+    assert ("revision 2 " in text and "by RN Cole: given main.c1:1:doxorubicin at 2027-03-22 09:10 100 mg,"
+            " checked by RN Diaz — reason: as prescribed" in text)
+    assert "by RN Cole: not given main.c1:8:vincristine — reason: constipation grade 3" in text
+    assert "NOT given (constipation grade 3) recorded by RN Cole" in text
+    # the timeline shows planned against given
+    code, out, _ = run_cli("timeline", "--plan", str(planfile), "--format", "csv")
+    row = next(r for r in out.splitlines() if "doxorubicin" in r and "2027-03-22" in r)
+    assert "given" in row and "100 mg" in row and "RN Diaz" in row

@@ -129,3 +129,42 @@ def test_no_conversion_factor_is_shipped():
     assert load_limits().equivalents == ()
     daun = next(x for x in load_limits().limits if x.drug == "daunorubicin")
     assert daun.limit is None and "not public" in daun.source
+
+
+@pytest.mark.parametrize("name, country, subdiv", [("england-and-wales", "GB", "ENG"), ("us-federal", "US", None)])
+def test_shipped_examples_are_the_holidays_library_dates_and_say_so(name, country, subdiv):
+    import holidays
+
+    from regimens.plans.closures import read_named
+
+    c = read_named(name)
+    assert "regimens closures generate" in c.made_by and "`holidays`" in c.made_by
+    years = sorted({d.date.year for d in c.dates})
+    want = holidays.country_holidays(country, subdiv=subdiv, years=years)
+    assert {d.date for d in c.dates} == set(want)
+
+
+def test_a_move_onto_a_closed_day_needs_an_override():
+    plan = _plan(_closures())
+    from regimens.plans.changes import Move
+
+    with pytest.raises(ChangeRefused) as exc:  # cycle 1 day 2 to Good Friday
+        preview(PF, plan, Move("main.c1:15", date(2027, 3, 26), reason="x", by="AP"))
+    assert exc.value.rule == "closed-day" and "Good Friday" in str(exc.value)
+
+
+def test_cli_closures_generate_and_record(tmp_path, run_cli):
+    out = tmp_path / "c.yaml"
+    code, _, err = run_cli("closures", "generate", "--country", "GB", "--subdiv", "ENG", "--years", "2027",
+                           "--site", "Ward 5", "-o", str(out))
+    assert code == 0, err
+    proto = tmp_path / "changetest.yaml"
+    proto.write_text(PROTOCOL)
+    plan = tmp_path / "p.yaml"
+    run_cli("plan", "new", str(proto), "--start", "2027-03-22", "--bsa", "2", "-o", str(plan))
+    code, text, err = run_cli("plan", "preview", str(plan), "--closures", str(out))
+    assert code == 0, err
+    assert "main.c1 day 8   vinCRIStine: 2027-03-29 → 2027-03-30 (Easter Monday, next-open-day)" in text
+    assert "Closures could NOT move (2" in text
+    code, _, err = run_cli("closures", "generate", "--country", "GB", "--years", "2027-1999", "--site", "x")
+    assert code == 2 and "--years" in err

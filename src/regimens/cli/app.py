@@ -7,6 +7,7 @@ import click
 
 from regimens import __version__
 from regimens.cli.batch_cmd import batch_cmd
+from regimens.cli.closures_cmd import closures_group
 from regimens.cli.ics_cmd import ics_cmd
 from regimens.cli.languages_cmd import languages_cmd
 from regimens.cli.plan_cmd import plan_group
@@ -34,6 +35,6 @@ def cli(debug: bool) -> None:
     """
 
 
-for _command in (list_cmd, show, validate, timeline, ics_cmd, sheet, plan_group, batch_cmd, languages_cmd,
-                 publish_cmd, serve_cmd):
+for _command in (list_cmd, show, validate, timeline, ics_cmd, sheet, plan_group, closures_group, batch_cmd,
+                 languages_cmd, publish_cmd, serve_cmd):
     cli.add_command(_command)

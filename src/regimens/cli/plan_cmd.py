@@ -68,8 +68,9 @@ def change_options(f):
                      help="Exposure before this plan, e.g. 'doxorubicin-equivalent=180 mg/m2' (with --prior-source)."),
         click.option("--prior-source", "prior_source", metavar="TEXT",
                      help="Where the prior figure (and any conversion factor used) comes from."),
-        click.option("--closures", "closures_path", type=click.Path(dir_okay=False),
-                     help="Site closures file to use from now on (docs/plans.md)."),
+        click.option("--closures", "closures_path", metavar="FILE|NAME",
+                     help="Site closures file to use from now on, or a shipped example: england-and-wales,"
+                          " us-federal (docs/plans.md)."),
         click.option("--limits", "limits_path", envvar="REGIMENS_LIMITS", type=click.Path(dir_okay=False),
                      help="Site lifetime-limit file (default: the shipped one). [env: REGIMENS_LIMITS]"),
         click.option("--override", "override", metavar="'NAME: why'",
@@ -117,7 +118,10 @@ def plan_new(output: str, force: bool, **params) -> None:
 @click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
               help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def plan_show(plan_file: str, protocols_dir: str | None, fmt: str) -> None:
+@click.option("--history", is_flag=True,
+              help="List every recorded change: revision, date, person, what and why, with each move, cease,"
+                   " administration, prior exposure and override.")
+def plan_show(plan_file: str, protocols_dir: str | None, fmt: str, history: bool) -> None:
     """Show a plan: protocol (and whether it changed since), choices, measurements, changes."""
     from regimens.cli.patient import read_plan
     from regimens.cli.pipeline import load_protocol
@@ -138,7 +142,56 @@ def plan_show(plan_file: str, protocols_dir: str | None, fmt: str) -> None:
             data["bsa_used_m2"] = m.bsa_used
         emit((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), None, False)
         return
+    if history:
+        click.echo(_history_text(plan), nl=False)
+        return
     click.echo(_show_text(plan, status), nl=False)
+
+
+def _history_text(plan) -> str:
+    """The plan's audit trail: what each revision changed, who and why, then the records."""
+    from regimens.notation.ismp import format_dose, format_number
+
+    lines = [f"History of the plan for {plan.protocol.id} (revision {plan.revision})",
+             "  revision 1: plan created"]
+    for h in plan.history:
+        on = f" {h.recorded_on.isoformat()}" if h.recorded_on else ""
+        lines.append(f"  revision {h.revision}{on} by {h.by or '(not recorded)'}: {h.note}"
+                     f" — reason: {h.reason or '(not recorded)'}")
+    if plan.moves:
+        lines.append("Moves (in the order applied):")
+        lines += [f"  {m.target} → {m.to.isoformat()}{' ' + m.at if m.at else ''} (mode {m.mode}) by {m.by}: {m.reason}"
+                  + (f"; OVERRIDE {m.override}" if m.override else "") for m in plan.moves]
+    if plan.ceased:
+        lines.append("Ceased:")
+        lines += [f"  {c.drug or 'all treatment'} from {c.from_date.isoformat()} ({c.why}) by {c.by}: {c.reason}"
+                  for c in plan.ceased]
+    if plan.administrations:
+        lines.append("Administrations recorded:")
+        for a in plan.administrations:
+            if a.given:
+                dose = format_dose(a.dose, a.unit) if a.dose is not None and a.unit else "dose not recorded"
+                chk = f", checked by {a.checked_by}" if a.checked_by else ", no second check"
+                lines.append(f"  {a.uid}: given {a.at:%Y-%m-%d %H:%M} {dose} by {a.by}{chk}")
+            else:
+                lines.append(f"  {a.uid}: NOT given ({a.reason}) recorded by {a.by}")
+    if plan.prior_exposure:
+        lines.append("Prior exposure:")
+        lines += [f"  {x.drug} {format_number(x.amount)} {x.unit} (source: {x.source}) entered by {x.by}"
+                  for x in plan.prior_exposure]
+    if plan.closures:
+        c = plan.closures
+        lines.append(f"Closures: {c.site} (sha256 {c.content_hash[:12]}; {c.made_by})")
+    if plan.overrides:
+        lines.append("Overrides:")
+        lines += [f"  {o.rule}: {o.name} (recorded by {o.by})" for o in plan.overrides]
+    return ismp_text("\n".join(lines)) + "\n"
+
+
+def ismp_text(text: str) -> str:
+    from regimens.notation.ismp import ismp_clean
+
+    return ismp_clean(text)
 
 
 def _show_text(plan, status: str) -> str:
@@ -172,6 +225,19 @@ def _show_text(plan, status: str) -> str:
             lines.append(f"{label}: {sel} ({why})")
     for mod in plan.modifications:
         lines.append(f"Modification: {mod.to_modification().describe()}")
+    for m in plan.moves:
+        lines.append(f"Moved: {m.target} → {m.to.isoformat()} (mode {m.mode}; {m.reason})")
+    for c in plan.ceased:
+        lines.append(f"Ceased: {c.drug or 'all treatment'} from {c.from_date.isoformat()} ({c.why}: {c.reason})")
+    if plan.administrations:
+        n = sum(1 for a in plan.administrations if a.given)
+        lines.append(f"Administrations recorded: {n} given, {len(plan.administrations) - n} not given")
+    for x in plan.prior_exposure:
+        lines.append(f"Prior exposure: {x.drug} {x.amount:g} {x.unit} ({x.source})")
+    if plan.closures:
+        lines.append(f"Closures: {plan.closures.site}")
+    for o in plan.overrides:
+        lines.append(f"Override: {o.rule}: {o.name}")
     if plan.history:
         lines.append("History:")
         for h in plan.history:
@@ -251,7 +317,7 @@ def _preview(params: dict, by: str | None = None, mode: str | None = None):
     from regimens.cli.patient import effective_plan, read_plan, read_rounding
     from regimens.cli.pipeline import load_protocol
     from regimens.plans.changes import preview
-    from regimens.plans.closures import load_closures
+    from regimens.plans.closures import read_named
     from regimens.plans.cumulative import load_limits
     from regimens.plans.plan import accept_protocol, check_protocol
 
@@ -266,8 +332,7 @@ def _preview(params: dict, by: str | None = None, mode: str | None = None):
     if accept:
         new = accept_protocol(new, pf)
     if params.get("closures_path"):
-        new = new.model_copy(update={"closures": load_closures(_read(params["closures_path"], "closures"),
-                                                                params["closures_path"])})
+        new = new.model_copy(update={"closures": read_named(params["closures_path"])})
     limits = load_limits(_read(params["limits_path"], "limits"), params["limits_path"]) \
         if params.get("limits_path") else None
     changes = _changes(params, by or "(preview)", mode, preview_only=by is None)
@@ -285,6 +350,7 @@ def _read(path: str, what: str) -> str:
 
 
 def _emit_preview(params, saved, outcome, written: bool, heading: str | None = None) -> None:
+    from regimens.notation.ismp import ismp_clean
     from regimens.plans.closures import report_lines
     from regimens.plans.diff import to_json, to_text
 
@@ -302,7 +368,7 @@ def _emit_preview(params, saved, outcome, written: bool, heading: str | None = N
         extra = report_lines(outcome.closures)
         extra += [w for w in outcome.warnings if w.startswith("Cumulative ")]
         if extra:
-            text += "\n".join(extra) + "\n"
+            text += ismp_clean("\n".join(extra)) + "\n"
         emit(text.encode("utf-8"), None, False)
     for w in outcome.warnings:
         if not w.startswith("Cumulative "):

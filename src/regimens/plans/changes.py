@@ -27,7 +27,7 @@ from regimens.dosing.doses import resolve_doses
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError
 from regimens.notation.ismp import format_dose, format_number
-from regimens.plans.closures import ClosureReport, apply_closures
+from regimens.plans.closures import ClosureReport, apply_closures, closure_on
 from regimens.plans.cumulative import Limits, crossed, sheet_lines
 from regimens.plans.diff import Preview, diff
 from regimens.plans.plan import Plan
@@ -205,13 +205,18 @@ def realise(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,
 
 
 def apply_records(tl: Timeline, plan: Plan, pf: ProtocolFile) -> tuple[Timeline, ClosureReport]:
+    if not (plan.moves or plan.closures or plan.ceased or plan.administrations):
+        return tl, ClosureReport()  # most plans: the compiled timeline, untouched
     given = {a.uid: a for a in plan.administrations}
     events, cycles = list(tl.events), list(tl.cycles)
+    overridden: set[str] = set()
     for mv in plan.moves:
         events, cycles = _apply_move(events, cycles, mv, frozenset(given))
+        if mv.override:  # a move a person made onto a closed day on purpose stays there
+            overridden |= {e.uid for e in targets(events, mv.target)}
     report = ClosureReport()
     if plan.closures is not None:
-        events, cycles, report = apply_closures(events, cycles, plan.closures, frozenset(given))
+        events, cycles, report = apply_closures(events, cycles, plan.closures, frozenset(given) | overridden)
     warnings = list(tl.warnings)
     events = [_ceased(e, plan.ceased) if e.uid not in given else e for e in events]
     for c in plan.ceased:
@@ -373,8 +378,6 @@ def check(pf: ProtocolFile, before: Timeline, after: Timeline, plan: Plan, after
     given every N hours stay at least N hours apart."""
     override = after_plan.moves[-1].override if len(after_plan.moves) > len(plan.moves) else None
     _given_stay(pf, plan, after_plan, rounding)
-    new_uids = {m for mv in after_plan.moves[len(plan.moves):] for m in
-                (e.uid for e in targets(list(after.events), mv.target))}
     old = {e.uid: e for e in before.events}
     moved = [e for e in after.events if e.uid in old and _start(e) != _start(old[e.uid]) and e.status != "given"]
     _no_overlap(before, after, moved, old)
@@ -382,13 +385,19 @@ def check(pf: ProtocolFile, before: Timeline, after: Timeline, plan: Plan, after
         item = protocol_item(pf, after, e)
         if item is None:
             continue
-        if item.window and (e.uid in new_uids or e.kind == KIND_ADMINISTRATION):
+        if item.window:
             cyc = _cycle_of(list(after.cycles), e.cycle_id)
             day = (e.date - cyc.start).days + 1
             if day not in parse_days(item.window):
                 _refuse(f"{e.title} {e.route} on {e.date} would be day {day} of {e.cycle_id}, outside its window"
                         f" (days {item.window})", "window", f"window: {item.window!r}, {item.source}", override)
     _series_gaps(pf, after, {e.uid for e in moved}, override)
+    if after_plan.closures is not None:
+        for mv in after_plan.moves[len(plan.moves):]:
+            name = closure_on(after_plan.closures, mv.to)
+            if name is not None:
+                _refuse(f"{mv.to.isoformat()} is a closed day at {after_plan.closures.site} ({name}); the closure"
+                        " policy would move the dose again", "closed-day", None, override)
 
 
 def _given_stay(pf: ProtocolFile, plan: Plan, after_plan: Plan, rounding: RoundingRules | None) -> None:

@@ -25,6 +25,7 @@ import yaml
 from pydantic import ValidationError
 
 from regimens.errors import PlanError
+from regimens.notation.ismp import display_drug
 from regimens.plans.records import CLOSURE_POLICIES, PlanClosures
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PHASE, KIND_PREMEDICATION, KIND_REST, Cycle, DoseEvent
 
@@ -92,6 +93,35 @@ def load_closures(text: str, name: str) -> PlanClosures:
         if p.end < p.start:
             raise PlanError(f"{name}: period {p.name!r} ends ({p.end}) before it starts ({p.start})")
     return c
+
+
+SHIPPED = {"england-and-wales": "england-and-wales.yaml", "us-federal": "us-federal.yaml"}
+"""Example closure files shipped in regimens/plans/data/closures/ (made by `generate`)."""
+
+
+def shipped_text(name: str) -> str | None:
+    from importlib import resources
+
+    if name not in SHIPPED:
+        return None
+    return resources.files("regimens.plans").joinpath(f"data/closures/{SHIPPED[name]}").read_text(encoding="utf-8")
+
+
+def read_named(ref: str) -> PlanClosures:
+    """A closures file by path, or a shipped example by name (`england-and-wales`, `us-federal`)."""
+    from pathlib import Path
+
+    text = shipped_text(ref)
+    if text is not None:
+        return load_closures(text, f"shipped closures {ref}")
+    try:
+        text = Path(ref).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"closures file {ref!r} not found; give a path or a shipped name"
+                        f" ({', '.join(SHIPPED)})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read closures file {ref!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    return load_closures(text, ref)
 
 
 def generate(country: str, years: range, site: str, subdiv: str | None = None, made_by: str = "",
@@ -298,7 +328,10 @@ def _cannot(st: _State, e: DoseEvent, to: date | None) -> str | None:
 
 
 def report_lines(r: ClosureReport) -> list[str]:
-    """The closure part of a preview: every event moved, kept or not moved, one line each."""
+    """The closure part of a preview: every event moved, kept or not moved, one line each
+    (tall-man lettering: a staff output)."""
+    r = ClosureReport(*(tuple(_with(i, title=display_drug(i.title)) for i in part)
+                        for part in (r.moved, r.kept, r.not_moved)))
     lines: list[str] = []
     if r.moved:
         lines.append(f"Closures moved ({len(r.moved)}):")
