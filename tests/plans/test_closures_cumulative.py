@@ -56,7 +56,7 @@ def test_easter_monday_moves_day_8_to_tuesday_and_lists_it():
 
 
 def test_may_day_next_open_day_cannot_split_a_q12h_series_and_says_so():
-    tl, report = realise(PF, _plan(_closures()))
+    tl, report = realise(PF, _plan(_closures(**{"cycle-start": "next-open-day"})))
     # cycle 3 day 1 = 2027-05-03: single doses move to 2027-05-04; the q12h cyclophosphamide
     # cannot move one dose onto the next: listed as not moved, still on 2027-05-03
     assert [e.date for e in _ev(tl, "main.c3", 1, "doxorubicin")] == [date(2027, 5, 4)]
@@ -68,19 +68,23 @@ def test_may_day_next_open_day_cannot_split_a_q12h_series_and_says_so():
     assert any(i.title.lower() == "dexamethasone" and i.policy == "keep" for i in report.kept)
 
 
-def test_may_day_move_cycle_moves_cycle_3_by_one_day():
-    tl, report = realise(PF, _plan(_closures(administration="move-cycle", oral="move-cycle")))
+def test_may_day_moves_cycle_3_by_one_day_by_default():
+    # the shipped default: anything on a cycle's day 1 moves the whole cycle (and later cycles)
+    tl, report = realise(PF, _plan(_closures()))
     c3 = next(c for c in tl.cycles if c.cycle_id == "main.c3")
     assert c3.start == date(2027, 5, 4)
     assert [(e.date, e.time) for e in _ev(tl, "main.c3", 1, "cyclophosphamide")] == [
         (date(2027, 5, 4), time(8)), (date(2027, 5, 4), time(20))]
     assert [e.date for e in _ev(tl, "main.c3", 2, "cyclophosphamide")] == [date(2027, 5, 5)] * 2
     assert [e.date for e in _ev(tl, "main.c3", 8, "vincristine")] == [date(2027, 5, 11)]
-    assert not report.not_moved or all(i.cycle_id != "main.c3" for i in report.not_moved)
+    assert [e.date for e in _ev(tl, "main.c3", 1, "dexamethasone")] == [date(2027, 5, 4)]  # day 1 by mouth too
+    assert not report.not_moved
+    trigger = [i for i in report.moved if i.cycle_id == "main.c3"]
+    assert trigger and "later events of main.c3 and the cycles after it move by 1 day(s)" in trigger[0].why
 
 
 def test_keep_flag_keeps_and_lists():
-    tl, report = realise(PF, _plan(_closures(administration="keep-flag")))
+    tl, report = realise(PF, _plan(_closures(administration="keep-flag", **{"cycle-start": "keep-flag"})))
     assert [e.date for e in _ev(tl, "main.c1", 8, "vincristine")] == [date(2027, 3, 29)]
     assert any(i.title.lower() == "vincristine" and i.date == "2027-03-29" and i.policy == "keep-flag"
                for i in report.kept)
@@ -165,6 +169,9 @@ def test_cli_closures_generate_and_record(tmp_path, run_cli):
     code, text, err = run_cli("plan", "preview", str(plan), "--closures", str(out))
     assert code == 0, err
     assert "main.c1 day 8   vinCRIStine: 2027-03-29 → 2027-03-30 (Easter Monday, next-open-day)" in text
-    assert "Closures could NOT move (2" in text
+    # cycle 3 day 1 (2027-05-03) moves the cycle: the trigger and the 12 other events of cycle 3
+    # (dexamethasone × 4, cyclophosphamide × 3 more, doxorubicin, vincristine × 2, methotrexate, blood count)
+    assert ("main.c3 day 1   cyclophosphamide: 2027-05-03 → 2027-05-04 (May Day, move-cycle); with it 12 later"
+            " events of main.c3 and the cycles after it move by 1 day(s)") in text
     code, _, err = run_cli("closures", "generate", "--country", "GB", "--years", "2027-1999", "--site", "x")
     assert code == 2 and "--years" in err

@@ -365,7 +365,7 @@ def _emit_preview(params, saved, outcome, written: bool, heading: str | None = N
         emit(to_json(outcome.preview, header), None, False)
     else:
         text = to_text(outcome.preview, head, detail=params.get("detail", False)).decode("utf-8")
-        extra = report_lines(outcome.closures)
+        extra = report_lines(outcome.closures, detail=params.get("detail", False))
         extra += [w for w in outcome.warnings if w.startswith("Cumulative ")]
         if extra:
             text += ismp_clean("\n".join(extra)) + "\n"

@@ -306,7 +306,10 @@ def _apply_move(events: list[DoseEvent], cycles: list[Cycle], mv: PlanMove,
     out = [_moved_note(_shift(e, delta), e.date, mv.reason) if e.uid in ids else e for e in events]
     day_one = _cycle_of(cycles, first.cycle_id)
     moved_cycles = set()
-    if mv.mode in ("cycle", "later") and day_one is not None and first.date == day_one.start:
+    # the cycle's day 1 moves only when everything on it moves (not when one q12h dose of day 1 does)
+    if mv.mode in ("cycle", "later") and day_one is not None and first.date == day_one.start and all(
+            e.uid in ids for e in events if e.cycle_id == first.cycle_id and e.date == day_one.start
+            and e.kind not in FRAME_KINDS):
         moved_cycles.add(first.cycle_id)
     if mv.mode == "later":
         moved_cycles |= {c.cycle_id for c in cycles if c.start > first.date}

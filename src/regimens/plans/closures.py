@@ -31,7 +31,7 @@ from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PHASE, KIND_PRE
 
 FORMAT = "regimens-closures/1"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-POLICY_KEYS = ("administration", "oral", "continuous", "inpatient", "lab", "visit", "assessment", "procedure",
+POLICY_KEYS = ("cycle-start", "administration", "oral", "continuous", "inpatient", "lab", "visit", "assessment", "procedure",
                "hospitalization", "milestone", "default")
 _FRAME = (KIND_PHASE, KIND_REST, "gate")
 _MAX_LOOKAHEAD = 62  # a closure longer than two months is not a closure but a missing clinic
@@ -154,7 +154,8 @@ def generate(country: str, years: range, site: str, subdiv: str | None = None, m
 
 
 DEFAULT_POLICY = {
-    "administration": "next-open-day", "continuous": "next-open-day", "oral": "keep", "inpatient": "keep",
+    "cycle-start": "move-cycle", "administration": "next-open-day", "continuous": "next-open-day", "oral": "keep",
+    "inpatient": "keep",
     "hospitalization": "keep", "lab": "keep-flag", "visit": "next-open-day", "procedure": "next-open-day",
     "assessment": "keep-flag", "milestone": "keep", "default": "keep-flag",
 }
@@ -184,6 +185,8 @@ def next_open(c: PlanClosures, d: date) -> date | None:
 
 
 def policy_for(c: PlanClosures, e: DoseEvent, inpatient: bool) -> str:
+    if e.day == 1 and "cycle-start" in c.policy and e.kind not in _FRAME and not inpatient and e.route != "PO":
+        return c.policy["cycle-start"]
     if e.kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION):
         if inpatient:
             key = "inpatient"
@@ -264,17 +267,19 @@ def apply_closures(events: list[DoseEvent], cycles: list[Cycle], c: PlanClosures
             st.events[i] = _shift_days(e, days, note)
             st.moved.append(_with(item, new_date=to.isoformat()))
         else:  # move-cycle: this event, the rest of its cycle and every later cycle
-            pivot = _start(e)
             later = {x.cycle_id for x in st.cycles if x.start > e.date}
-            for j in range(i, len(st.events)):
+            carried = 0
+            for j in range(len(st.events)):  # by date: a dose earlier the same day moves too
                 x = st.events[j]
                 if x.uid in fixed or (x.kind == KIND_PHASE and x.cycle_id not in later):
                     continue
-                if (x.cycle_id == e.cycle_id and _start(x) >= pivot) or x.cycle_id in later:
-                    st.events[j] = _shift_days(x, days, note)
-                    if x.kind not in _FRAME:
-                        st.moved.append(ClosureItem(x.uid, x.title, x.cycle_id, x.day, x.date.isoformat(), name,
-                                                    policy, new_date=(x.date + timedelta(days=days)).isoformat()))
+                if (x.cycle_id == e.cycle_id and x.date >= e.date) or x.cycle_id in later:
+                    st.events[j] = _shift_days(x, days, note if x.uid == e.uid else
+                                               f"moved by {days} day(s) with {e.cycle_id} ({name}: clinic closed)")
+                    carried += x.kind not in _FRAME and x.uid != e.uid
+            st.moved.append(_with(item, new_date=to.isoformat(),
+                                  why=f"with it {carried} later events of {e.cycle_id} and the cycles after it"
+                                      f" move by {days} day(s)"))
             first_day = next((x for x in st.cycles if x.cycle_id == e.cycle_id and x.start == e.date), None)
             moving = later | ({first_day.cycle_id} if first_day else set())
             st.cycles = [replace(x, start=x.start + timedelta(days=days)) if x.cycle_id in moving else x
@@ -284,7 +289,9 @@ def apply_closures(events: list[DoseEvent], cycles: list[Cycle], c: PlanClosures
                              for x in st.events]
         st.events[i + 1:] = sorted(st.events[i + 1:], key=_start)
         i += 1
-    report = ClosureReport(tuple(st.moved), tuple(st.kept), tuple(st.not_moved))
+    final = {e.uid: e.date.isoformat() for e in st.events}
+    kept = [k for k in st.kept if final.get(k.uid) == k.date]  # a kept dose a later cycle move carried along
+    report = ClosureReport(tuple(st.moved), tuple(kept), tuple(st.not_moved))
     return st.events, st.cycles, report
 
 
@@ -327,20 +334,30 @@ def _cannot(st: _State, e: DoseEvent, to: date | None) -> str | None:
     return None
 
 
-def report_lines(r: ClosureReport) -> list[str]:
-    """The closure part of a preview: every event moved, kept or not moved, one line each
-    (tall-man lettering: a staff output)."""
+def report_lines(r: ClosureReport, detail: bool = False) -> list[str]:
+    """The closure part of a preview: every event moved, every one not moved and every one kept
+    and flagged, one line each; events kept by policy `keep` (doses taken at home, an inpatient
+    ward) are counted, and listed with `detail`. Tall-man lettering: a staff output."""
     r = ClosureReport(*(tuple(_with(i, title=display_drug(i.title)) for i in part)
                         for part in (r.moved, r.kept, r.not_moved)))
     lines: list[str] = []
     if r.moved:
         lines.append(f"Closures moved ({len(r.moved)}):")
         lines += [f"  {i.cycle_id} day {i.day:<3} {i.title}: {i.date} → {i.new_date} ({i.closure}, {i.policy})"
-                  for i in r.moved]
+                  + (f"; {i.why}" if i.why else "") for i in r.moved]
     if r.not_moved:
         lines.append(f"Closures could NOT move ({len(r.not_moved)}; the team must decide):")
         lines += [f"  {i.cycle_id} day {i.day:<3} {i.title}: {i.date} ({i.closure}): {i.why}" for i in r.not_moved]
-    if r.kept:
-        lines.append(f"Closures kept by policy ({len(r.kept)}):")
-        lines += [f"  {i.cycle_id} day {i.day:<3} {i.title}: {i.date} ({i.closure}, {i.policy})" for i in r.kept]
+    flagged = [i for i in r.kept if i.policy == "keep-flag"]
+    if flagged:
+        lines.append(f"Closures kept and flagged ({len(flagged)}; check each one):")
+        lines += [f"  {i.cycle_id} day {i.day:<3} {i.title}: {i.date} ({i.closure})" for i in flagged]
+    kept = [i for i in r.kept if i.policy == "keep"]
+    if kept and detail:
+        lines.append(f"Closures kept by policy keep ({len(kept)}):")
+        lines += [f"  {i.cycle_id} day {i.day:<3} {i.title}: {i.date} ({i.closure})" for i in kept]
+    elif kept:
+        days = len({i.date for i in kept})
+        lines.append(f"Closures kept by policy keep: {len(kept)} events on {days} closed days (taken at home or"
+                     " on the ward; --detail lists them)")
     return lines

@@ -121,7 +121,8 @@ class PlanClosures(_Frozen):
     dates: tuple[ClosureDay, ...] = ()
     periods: tuple[ClosurePeriod, ...] = ()
     policy: dict[str, ClosurePolicy] = {}
-    """Kind of event → policy. Keys: administration, oral (an administration by mouth, usually taken
+    """Kind of event → policy. Keys: cycle-start (anything on day 1 of a cycle but doses by mouth and
+    inpatient doses), administration, oral (an administration by mouth, usually taken
     at home), premedication, lab, visit, assessment, procedure, hospitalization, default."""
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
