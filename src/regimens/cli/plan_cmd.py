@@ -256,7 +256,7 @@ def _changes(params: dict, by: str, mode: str | None, preview_only: bool = False
     from regimens.cli.options import parse_date
     from regimens.plans.changes import Administered, Cease, Move, Prior, Resume
 
-    reason = (params.get("reason") or "").strip() or ("(preview)" if preview_only else "")
+    reason = (params.get("reason") or "").strip() or ("reason not given yet" if preview_only else "")
     out: list = []
     for text in params.get("move") or ():
         sel, eq, when = text.partition("=")
@@ -335,7 +335,7 @@ def _preview(params: dict, by: str | None = None, mode: str | None = None):
         new = new.model_copy(update={"closures": read_named(params["closures_path"])})
     limits = load_limits(_read(params["limits_path"], "limits"), params["limits_path"]) \
         if params.get("limits_path") else None
-    changes = _changes(params, by or "(preview)", mode, preview_only=by is None)
+    changes = _changes(params, by or "not recorded yet", mode, preview_only=by is None)
     return saved, preview(pf, new, changes, rounding, base=saved, limits=limits, override=params.get("override"),
                           by=by), changes
 
@@ -360,12 +360,13 @@ def _emit_preview(params, saved, outcome, written: bool, heading: str | None = N
     if params["fmt"] == "json":
         header = {"plan": path, "revision": saved.revision, "new_revision": saved.revision + 1,
                   "written": written, "protocol": outcome.plan.protocol.id, "mode": params.get("mode"),
-                  "closures": outcome.closures.to_dict(), "cumulative": [
+                  "closures": outcome.closures_changed.to_dict(),
+                  "closures_in_force": outcome.closures.to_dict(), "cumulative": [
                       w for w in outcome.warnings if w.startswith("Cumulative ")]}
         emit(to_json(outcome.preview, header), None, False)
     else:
         text = to_text(outcome.preview, head, detail=params.get("detail", False)).decode("utf-8")
-        extra = report_lines(outcome.closures, detail=params.get("detail", False))
+        extra = report_lines(outcome.closures_changed, detail=params.get("detail", False))
         extra += [w for w in outcome.warnings if w.startswith("Cumulative ")]
         if extra:
             text += ismp_clean("\n".join(extra)) + "\n"

@@ -472,7 +472,10 @@ class Outcome:
     after: Timeline
     preview: Preview
     closures: ClosureReport
+    """Every closure effect in force after the change."""
     warnings: tuple[str, ...] = field(default=())
+    closures_changed: ClosureReport = field(default_factory=ClosureReport)
+    """The closure effects this change brings (not already in force before it)."""
 
 
 def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, rounding: RoundingRules | None = None,
@@ -483,7 +486,7 @@ def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, roundi
     `override` (with `by`) lets through a rule that allows a named override; it is kept in the
     plan (moves carry theirs, a crossed lifetime limit becomes a PlanOverride)."""
     saved = base or plan
-    before, _ = realise(pf, saved, rounding)
+    before, before_report = realise(pf, saved, rounding)
     new = plan
     for ch in changes if isinstance(changes, list) else [changes]:
         if isinstance(ch, Move) and override and not ch.override:
@@ -505,7 +508,8 @@ def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, roundi
             PlanOverride(rule=f"lifetime-limit:{t.drug}", name=override, by=by.strip()) for t in over))})
     lines = sheet_lines(after, new, limits)
     after = replace(after, warnings=(*after.warnings, *lines))
-    return Outcome(new, before, after, diff(before, after), report, tuple(after.warnings))
+    return Outcome(new, before, after, diff(before, after), report, tuple(after.warnings),
+                   report.minus(before_report))
 
 
 def describe(changes: list[Change]) -> str:

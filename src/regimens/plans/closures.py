@@ -58,6 +58,15 @@ class ClosureReport:
     not_moved: tuple[ClosureItem, ...] = ()
     """A moving policy could not move it; `why` says which rule stopped it."""
 
+    def minus(self, other: ClosureReport) -> ClosureReport:
+        """What this report says that `other` (the plan before a change) did not."""
+        def key(i: ClosureItem) -> tuple:
+            return (i.uid, i.date, i.new_date, i.policy, i.why)
+
+        seen = {key(i) for part in (other.moved, other.kept, other.not_moved) for i in part}
+        return ClosureReport(*(tuple(i for i in part if key(i) not in seen)
+                               for part in (self.moved, self.kept, self.not_moved)))
+
     def to_dict(self) -> dict:
         def clean(i: ClosureItem) -> dict:
             return {k: v for k, v in i.__dict__.items() if v is not None}

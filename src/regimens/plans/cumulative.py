@@ -10,7 +10,7 @@ the project's references, and a drug without one is reported as not counted rath
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import yaml
@@ -81,6 +81,8 @@ class Total:
     limit: Limit | None
     not_counted: tuple[str, ...] = ()
     """Why some doses could not be added (no patient dose calculated, no conversion factor)."""
+    override: str | None = None
+    """The named override recorded for crossing this limit, if any."""
 
     @property
     def total(self) -> float:
@@ -103,7 +105,9 @@ class Total:
             tail = f"; lifetime limit not public ({self.limit.source})"
         else:
             conf = f", confidence {self.limit.confidence}" if self.limit.confidence else ""
-            state = "OVER THE LIMIT" if self.crosses else f"{n(self.total / self.limit.limit * 100)} % of it"
+            state = f"{n(self.total / self.limit.limit * 100)} % of it"
+            if self.crosses:
+                state = "OVER THE LIMIT" + (f", override: {self.override}" if self.override else "")
             tail = f" of the lifetime limit {n(self.limit.limit)} {u} ({state}; source: {self.limit.source}{conf})"
         extra = f"; not counted: {'; '.join(self.not_counted)}" if self.not_counted else ""
         return " ".join((head + tail + extra).split())
@@ -148,6 +152,9 @@ def totals(tl: Timeline, plan: Plan, limits: Limits) -> list[Total]:
                     i = next(k for k, t in enumerate(out) if t.drug == lim.drug)
                     out[i] = Total(**{**out[i].__dict__, "not_counted": (*out[i].not_counted,
                                    f"{drug} (its doxorubicin-equivalent factor is not public; none is shipped)")})
+    named = {o.rule.removeprefix("lifetime-limit:"): o for o in plan.overrides}
+    out = [replace(t, override=f"{named[t.drug].name} (recorded by {named[t.drug].by})") if t.drug in named else t
+           for t in out]
     return [t for t in out if t.given or t.planned or t.prior or t.limit is not None and t.drug in drugs]
 
 
