@@ -24,7 +24,7 @@ def _fail(exc: BaseException):
     return boom
 
 
-@pytest.mark.parametrize("where", ["fsync", "replace", "chmod"])
+@pytest.mark.parametrize("where", ["fsync", "replace", "fchmod", "write"])
 def test_write_failing_midway_keeps_previous_file_and_leaves_no_temp(tmp_path, monkeypatch, where):
     target = tmp_path / "calendar.ics"
     target.write_bytes(PREVIOUS)

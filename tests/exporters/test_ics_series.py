@@ -90,7 +90,7 @@ def test_summary_and_description_of_a_calculated_dose():
                     cap="capped at 2 mg (−30.2 %)")
     e = ev("vcr", 4, title="vincristine", drug="vincristine", route="IV", dose=1.5, unit="mg/m2",
            time=time(9, 0), duration_minutes=15, patient_dose=2, patient_unit="mg", working=w)
-    (v,) = vevents(ics.to_ics(tl_of(e), ics.IcsOptions(tz="Europe/Berlin"), STAMP))
+    (v,) = vevents(ics.to_ics(tl_of(e), ics.IcsOptions(tz="Europe/Berlin", measurements=True), STAMP))
     assert str(v["SUMMARY"]) == "vinCRIStine 2 mg IV — C1 D4"
     desc = str(v["DESCRIPTION"])
     for line in ("Dose as written: 1.5 mg/m²", "Calculated dose: 2 mg", "1.5 mg/m² × 1.91 m² = 2.865 mg",

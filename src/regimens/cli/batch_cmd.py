@@ -31,7 +31,7 @@ def process_row(row, ctx, outdir: str, force: bool) -> tuple[int, str, str, tupl
     """Render one row and write its files; never raises. Returns (row, status, message, files).
     status: `ok`, `error` (bad input) or `internal` (a bug). Runs in a worker process."""
     from regimens.batch import output_names, render_patient
-    from regimens.cli.output import write_atomic
+    from regimens.cli.output import write_set
 
     try:
         names = output_names(row, ctx)
@@ -40,8 +40,8 @@ def process_row(row, ctx, outdir: str, force: bool) -> tuple[int, str, str, tupl
                 if (Path(outdir) / name).exists():
                     raise RegimensError(f"{name} already exists in {outdir}; use --force to replace it")
         files = render_patient(row, ctx)  # everything in memory first: a bad row writes nothing
-        for name, data in files:
-            write_atomic(Path(outdir) / name, data, force=True)
+        # all of the row's files or none (a full disk midway takes back the ones already written)
+        write_set([(Path(outdir) / name, data) for name, data in files], force=force)
         return row.number, "ok", "", tuple(n for n, _ in files)
     except RegimensError as exc:
         return row.number, "error", _one_line(row.number, exc), ()

@@ -73,20 +73,23 @@ def part_path(pattern: str, part: str) -> str:
                    "or -PART is added before .ics).")
 @click.option("--patient-label", metavar="TEXT",
               help="Name or initials shown in the calendar name (none by default: privacy).")
+@click.option("--show-measurements", is_flag=True,
+              help="Put height, weight, BSA and the date measured (and the dose working) in each dose's "
+                   "description (left out by default: privacy).")
 @click.option("--tall-man", "tall_man_path", type=click.Path(dir_okay=False),
               help="Tall-man list (YAML `generic: TALLman` or CSV `generic,TALLman`) replacing the "
                    "built-in US list of verified entries.")
 @output_options
 def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, reminder_minutes: int,
             all_day_reminder: str, no_reminders: bool, split: str | None, patient_label: str | None,
-            tall_man_path: str | None, **params) -> None:
+            tall_man_path: str | None, show_measurements: bool, **params) -> None:
     """Export the schedule as an iCalendar (.ics) file for Google, Apple, Outlook or Thunderbird.
 
     PROTOCOL is a protocol id (see `regimens list`) or a path to a protocol file. Files larger
     than 1 MB (Google's import limit) are split per phase automatically.
     """
     from regimens.cli.options import parse_hhmm
-    from regimens.cli.output import check_writable, emit, write_atomic
+    from regimens.cli.output import check_writable, emit, write_set
     from regimens.cli.pipeline import build, generated_at
     from regimens.exporters import ics
     from regimens.notation.tallman import load_tall_man
@@ -100,6 +103,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         tz=zone, bag_hours=int(bag_hours), reminders=not no_reminders, reminder_minutes=reminder_minutes,
         all_day_reminder=parse_hhmm(all_day_reminder, "--all-day-reminder"),
         patient_label=patient_label.strip() if patient_label and patient_label.strip() else None,
+        measurements=show_measurements,
         tall_man=load_tall_man(tall_man_path) if tall_man_path else None,
     )
     opts.check()
@@ -125,8 +129,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         check_writable(path, force)
     if len({p for p, _ in named}) != len(named):
         raise RegimensError(f"-o {output!r} gives the same file name to several parts; add {{part}}")
-    for path, data in named:
-        write_atomic(path, data, force)
+    write_set(named, force)  # all parts or none
     why = f"one per {split}" if split else f"split: one file would exceed {ics.MAX_BYTES / 1e6:g} MB"
     click.echo(f"regimens: wrote {len(named)} calendars ({why}):", err=True)
     for path, data in named:

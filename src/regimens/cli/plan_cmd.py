@@ -443,5 +443,7 @@ def plan_record(note: str | None, by: str | None, **params) -> None:
     if kept:
         what += f" ({', '.join(kept)})"
     final = next_revision(new, what or "no change", generated_at().date(), reason=reason, by=by.strip())
-    write_atomic(params["plan_file"], dump_plan(final), force=True, mode=PLAN_MODE)
+    from regimens.cli.plan_store import write_revision
+
+    write_revision(params["plan_file"], saved, dump_plan(final))
     _emit_preview(params, saved, outcome, written=True)

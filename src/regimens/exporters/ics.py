@@ -56,6 +56,8 @@ class IcsOptions:
     all_day_reminder: time = time(8, 0)
     """Clock time of the reminder on the day of an untimed take-home dose."""
     patient_label: str | None = None
+    measurements: bool = False
+    """Height, weight, BSA and date measured in dose descriptions (off: privacy)."""
     tall_man: Mapping[str, str] | None = None
 
     def check(self) -> None:
@@ -178,7 +180,7 @@ def group_take_home(events: Iterable[DoseEvent]) -> list[DoseEvent | _Series]:
 class _Builder:
     def __init__(self, tl: Timeline, opts: IcsOptions, generated: datetime):
         self.tl, self.opts = tl, opts
-        self.labels = text.Labels.of(tl, opts.tall_man)
+        self.labels = text.Labels.of(tl, opts.tall_man, opts.measurements)
         self.tz = ZoneInfo(opts.tz)
         self.stamp = generated.astimezone(UTC).replace(microsecond=0)
         self.timed = False
@@ -196,7 +198,7 @@ class _Builder:
         cal.add("calscale", "GREGORIAN")
         cal.add("method", "PUBLISH")
         name = text.calendar_name(tl, o.patient_label, part)
-        desc = text.calendar_description(tl, o.patient_label, o.tz)
+        desc = text.calendar_description(tl, o.patient_label, o.tz, o.measurements)
         # vText: non-standard and RFC 7986 properties are otherwise written unescaped
         cal.add("x-wr-calname", vText(name))
         cal.add("name", vText(name))

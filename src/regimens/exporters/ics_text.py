@@ -28,13 +28,16 @@ class Labels:
     """cycle id → course id."""
     protocol_line: str
     tall: Mapping[str, str] | None = None
+    measurements: bool = False
+    """Show height, weight, BSA and the date measured in dose descriptions (only when asked:
+    a calendar is often copied to a cloud service)."""
     _names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None) -> Labels:
+    def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None, measurements: bool = False) -> Labels:
         return cls(len({c.phase_id for c in tl.cycles}) > 1, {c.cycle_id: c.course_id for c in tl.cycles},
                    f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
-                   f" (sha256 {tl.content_hash[:12]})", tall)
+                   f" (sha256 {tl.content_hash[:12]})", tall, measurements)
 
     def drug(self, name: str) -> str:
         """display_drug (tall-man), remembered: it compiles a pattern per call, and a long
@@ -102,7 +105,7 @@ def description(e: DoseEvent, lb: Labels, *,
             lines.append(f"Dose: {NOT_PUBLIC_TEXT}")
         else:
             lines.append(f"Dose as written: {format_dose(e.dose, e.unit) if e.dose is not None else NOT_PUBLIC_TEXT}")
-            lines.extend(_calculated(e))
+            lines.extend(_calculated(e, lb.measurements))
         if e.route:
             lines.append(f"Route: {e.route}")
         if e.duration_minutes and not e.continuous:
@@ -141,7 +144,7 @@ def derived_description(e: DoseEvent, lb: Labels, timing: Sequence[str]) -> str:
     ]))
 
 
-def _calculated(e: DoseEvent) -> list[str]:
+def _calculated(e: DoseEvent, measurements: bool = False) -> list[str]:
     if e.patient_dose is None:
         why = getattr(e.working, "unresolved", None)
         if why:
@@ -155,7 +158,9 @@ def _calculated(e: DoseEvent) -> list[str]:
         return []  # a flat dose given as written: nothing was calculated
     out = [f"Calculated dose: {format_dose(e.patient_dose, e.patient_unit or e.unit)}"]
     if w is not None:
-        out.append(f"  {w.measurement}; {w.formula}")
+        if measurements:
+            # the measurement and the formula (which multiplies by the BSA or weight) are patient data
+            out.append(f"  {w.measurement}; {w.formula}")
         out.extend(f"  {x}" for x in (w.band, w.cap, w.rounding, w.modification) if x)
     return out
 
@@ -184,7 +189,14 @@ def calendar_name(tl: Timeline, label: str | None, part: str | None) -> str:
     return f"{label} — {name}" if label else name
 
 
-def calendar_description(tl: Timeline, label: str | None, tz: str) -> str:
+def _private(warning: str) -> str:
+    # the BSA disagreement warning quotes both BSA values: say that it exists, not the numbers
+    if warning.startswith("the BSA given"):
+        return "the BSA given differs from the one height and weight give; see the timeline or sheets"
+    return warning
+
+
+def calendar_description(tl: Timeline, label: str | None, tz: str, measurements: bool = False) -> str:
     lines = []
     if label:
         lines.append(f"Patient: {label}")
@@ -196,6 +208,6 @@ def calendar_description(tl: Timeline, label: str | None, tz: str) -> str:
     if tl.choices:
         lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
     lines.append(f"Revision {tl.revision}; times in {tz}")
-    lines.extend(f"WARNING: {w}" for w in tl.warnings)
+    lines.extend(f"WARNING: {_private(w) if not measurements else w}" for w in tl.warnings)
     lines.append("Not a substitute for the full protocol. Confirm every dose with the care team.")
     return ismp_clean("\n".join(lines))
