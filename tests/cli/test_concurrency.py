@@ -82,7 +82,7 @@ def test_parallel_plan_record_commands_never_lose_a_change(tmp_path):
         for selector, month in (("maintenance.c2", 3), ("maintenance.c3", 9)):
             when = f"2027-{month:02d}-{k + 1:02d}"
             runs.append((f"{selector}={when}", _cli("plan", "record", str(plan), "--actual-start",
-                                                    f"{selector}={when}", "--note", "parallel")))
+                                                    f"{selector}={when}", "--reason", "parallel", "--by", "tester")))
         for change, p in runs:
             out, err = p.communicate(timeout=120)
             assert p.returncode in (0, 2), err

@@ -126,7 +126,8 @@ def test_plan_record_through_a_symlink_keeps_the_link(run_cli, tmp_path):
     assert code == 0, err
     link = tmp_path / "current.yaml"
     link.symlink_to(real)
-    code, _, err = run_cli("plan", "record", str(link), "--actual-start", "maintenance.c2=2027-02-22")
+    code, _, err = run_cli("plan", "record", str(link), "--actual-start", "maintenance.c2=2027-02-22",
+                           "--reason", "counts", "--by", "tester")
     assert code == 0, err
     assert link.is_symlink() and link.resolve() == real
     assert "revision: 2" in real.read_text() and _mode(real) == 0o600
