@@ -270,3 +270,14 @@ def test_cli_history_lists_every_change_with_person_and_reason(planfile, run_cli
     code, out, _ = run_cli("timeline", "--plan", str(planfile), "--format", "csv")
     row = next(r for r in out.splitlines() if "doxorubicin" in r and "2027-03-22" in r)
     assert "given" in row and "100 mg" in row and "RN Diaz" in row
+
+
+def test_the_service_path_realises_the_same_timeline():
+    # plans.verification.compile_plan is what a second pharmacist verifies in the clinic service
+    from regimens.plans.verification import compile_plan, timeline_digest
+
+    out = preview(PF, _plan(), Move("main.c1.d8", date(2027, 3, 30), mode="dose", reason="x", by="AP"))
+    served = compile_plan(PF, out.plan)
+    assert _dates(served, "main.c1", 8, "vincristine") == [(date(2027, 3, 30), time(9))]
+    assert timeline_digest(served) == timeline_digest(realise(PF, out.plan)[0])
+    assert timeline_digest(served) != timeline_digest(compile_plan(PF, _plan()))

@@ -367,6 +367,6 @@ def report_lines(r: ClosureReport, detail: bool = False) -> list[str]:
         lines += [f"  {i.cycle_id} day {i.day:<3} {i.title}: {i.date} ({i.closure})" for i in kept]
     elif kept:
         days = len({i.date for i in kept})
-        lines.append(f"Closures kept by policy keep: {len(kept)} events on {days} closed days (taken at home or"
-                     " on the ward; --detail lists them)")
+        lines.append(f"Closures kept by policy keep: {len(kept)} event{'s' * (len(kept) != 1)} on {days} closed"
+                     f" day{'s' * (days != 1)} (taken at home or on the ward; --detail lists them)")
     return lines

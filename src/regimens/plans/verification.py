@@ -16,12 +16,11 @@ import hashlib
 import json
 from typing import Any
 
-from regimens.dosing.doses import resolve_doses
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import RegimensError
+from regimens.plans.changes import realise
 from regimens.plans.plan import Plan
 from regimens.protocol.loader import ProtocolFile
-from regimens.schedule.compiler import compile as compile_timeline
 from regimens.schedule.request import AdministrationTimes
 from regimens.schedule.timeline import Timeline
 
@@ -35,12 +34,10 @@ class VerificationError(RegimensError):
 def compile_plan(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,
                  times: AdministrationTimes | None = None) -> Timeline:
     """The plan's timeline with patient doses (when it has measurements or modifications): the
-    same path as the CLI's `--plan`, so the service and the command line agree."""
+    same path as the CLI's `--plan` (plans.changes.realise: moves, closures, ceased drugs and
+    recorded administrations included), so the service and the command line agree."""
     extra = {"times": times} if times is not None else {}
-    tl = compile_timeline(pf, plan.to_request(**extra))
-    measurements, mods = plan.dosing()
-    if measurements is not None or mods:
-        tl = resolve_doses(tl, measurements, mods, rounding or load_rules())
+    tl, _ = realise(pf, plan, rounding or load_rules(), **extra)
     return tl
 
 
