@@ -251,6 +251,15 @@ def test_cli_ceased_doses_are_cancelled_in_the_calendar(planfile, run_cli, tmp_p
     assert sorted(c.decoded("DTSTART").date() for c in cancelled) == [
         date(2027, 4, 12), date(2027, 4, 19), date(2027, 5, 3), date(2027, 5, 10)]
     assert all(int(c["SEQUENCE"]) == 2 for c in cancelled)  # revision 2 > revision 1's SEQUENCE
+    # read back by an independent parser (vobject, Radicale's): same four cancelled, same SEQUENCE
+    import vobject
+
+    vcal = vobject.readOne(ics.read_text())
+    vv = [v for v in vcal.vevent_list if "vincristine" in v.summary.value.lower()]
+    gone = [v for v in vv if getattr(v, "status", None) and v.status.value == "CANCELLED"]
+    assert sorted(v.dtstart.value.date() for v in gone) == [
+        date(2027, 4, 12), date(2027, 4, 19), date(2027, 5, 3), date(2027, 5, 10)]
+    assert {v.sequence.value for v in gone} == {"2"}
 
 
 def test_cli_history_lists_every_change_with_person_and_reason(planfile, run_cli):

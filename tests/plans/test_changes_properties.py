@@ -6,6 +6,7 @@ moved, and keeps every uid of the compiled timeline. Calendar: changes_protocol.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 from changes_protocol import PROTOCOL, START
 from hypothesis import HealthCheck, given, settings
@@ -76,7 +77,7 @@ def test_any_sequence_of_changes_keeps_the_invariants(specs, policy):
             assert datetime.combine(e.date, e.time) == a.at
         # no two cycles overlap; nothing before its own day 1
         cycles = list(tl.cycles)
-        for c, nxt in zip(cycles, cycles[1:], strict=False):
+        for c, nxt in pairwise(cycles):
             assert nxt.start > c.start
             for e in tl.by_cycle(c.cycle_id):
                 if e.kind not in ("phase", "rest", "gate"):

@@ -107,7 +107,7 @@ class DoseEvent:
     source_cite: str = ""
     confidence: str | None = None
     status: str = "planned"
-    """planned, omitted or held."""
+    """planned, omitted, held, or given (an administration recorded in the plan, plans/changes.py)."""
     status_reason: str | None = None
     patient_dose: float | None = None
     patient_unit: str | None = None
