@@ -175,3 +175,24 @@ def test_cli_closures_generate_and_record(tmp_path, run_cli):
             " events of main.c3 and the cycles after it move by 1 day(s)") in text
     code, _, err = run_cli("closures", "generate", "--country", "GB", "--years", "2027-1999", "--site", "x")
     assert code == 2 and "--years" in err
+
+
+def test_pharmacist_sheet_shows_the_cumulative_dose_and_the_calendar_does_not(tmp_path, run_cli):
+    proto = tmp_path / "changetest.yaml"
+    proto.write_text(PROTOCOL)
+    plan = tmp_path / "p.yaml"
+    run_cli("plan", "new", str(proto), "--start", "2027-03-22", "--bsa", "2", "-o", str(plan))
+    code, _, err = run_cli("plan", "record", str(plan), "--prior", "doxorubicin-equivalent=300 mg/m2",
+                           "--prior-source", "2020 letter", "--reason", "earlier regimen", "--by", "AP")
+    assert code == 0, err
+    html = tmp_path / "s.html"
+    code, _, err = run_cli("sheet", "--plan", str(plan), "--kind", "pharmacist", "--format", "html", "-o", str(html))
+    assert code == 0, err
+    text = html.read_text()
+    # 3 cycles × 50 mg/m² planned + 300 prior = 450 of 550 mg/m²
+    assert "Cumulative doxorubicin: given 0 mg/m² + planned 150 mg/m² + prior 300 mg/m² = 450 mg/m²" in text
+    assert "lifetime limit 550 mg/m²" in text
+    ics = tmp_path / "p.ics"
+    code, _, err = run_cli("ics", "--plan", str(plan), "--tz", "Europe/London", "-o", str(ics))
+    assert code == 0, err
+    assert "Cumulative" not in ics.read_text()

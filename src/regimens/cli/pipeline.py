@@ -51,7 +51,9 @@ def build(params: dict[str, Any]) -> Built:
     pf = load_protocol(patient.protocol_ref(params, saved), params.get("protocols_dir"))
     plan = patient.effective_plan(params, pf, saved, plan_path)
     rounding = patient.read_rounding(params.get("rounding_path"))
-    tl = patient.timeline_of(pf, plan, rounding, cumulative=saved is not None, times=administration_times(params))
+    # lifetime-dose lines for staff sheets of a saved plan (not calendars or patient sheets)
+    cumulative = saved is not None and params.get("kind") in ("pharmacist", "nurse")
+    tl = patient.timeline_of(pf, plan, rounding, cumulative=cumulative, times=administration_times(params))
     if saved is not None:
         tl = replace(tl, revision=saved.revision)
     return Built(pf, tl, {"plan": plan, "saved_plan": saved})

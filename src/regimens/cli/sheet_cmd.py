@@ -51,7 +51,7 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, patient_na
     check_writable(output, force)
     table = load_tall_man(tall_man_path) if tall_man_path else None
     when = generated_at()
-    built = build(params)
+    built = build({**params, "kind": kind})  # the kind decides whether lifetime-dose lines are added
     for w in built.timeline.warnings:
         click.echo(f"regimens: warning: {w}", err=True)
     options = SheetOptions(kind=kind, layout=layout, paper=paper, patient_name=_text(patient_name),

@@ -221,8 +221,8 @@ def apply_records(tl: Timeline, plan: Plan, pf: ProtocolFile) -> tuple[Timeline,
     events = [_ceased(e, plan.ceased) if e.uid not in given else e for e in events]
     for c in plan.ceased:
         what = "treatment" if c.drug is None else c.drug
-        warnings.append(f"{what} ceased from {c.from_date.isoformat()} ({c.why}: {c.reason}; recorded by {c.by});"
-                        " later doses are cancelled")
+        warnings.append(f"{what} ceased from {c.from_date.isoformat()} ({c.why}: {c.reason}); later doses are"
+                        " cancelled")
     events = [_administered(e, given[e.uid]) if e.uid in given else e for e in events]
     unknown = sorted(set(given) - {e.uid for e in events})
     if unknown:
