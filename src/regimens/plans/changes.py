@@ -491,7 +491,7 @@ def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, roundi
     for ch in changes if isinstance(changes, list) else [changes]:
         if isinstance(ch, Move) and override and not ch.override:
             ch = replace(ch, override=override)
-        current, _ = realise(pf, new, rounding)
+        current = before if new is saved else realise(pf, new, rounding)[0]  # one compile saved
         new = record(new, ch, current)
     after, report = realise(pf, new, rounding)
     check(pf, before, after, saved, new, rounding)
