@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ics_readers import all_parsers
 
 from regimens.exporters import ics
-from regimens.exporters.feed import CONTENT_TYPE, GZIP_MIN_BYTES, feed_calendar, respond
+from regimens.exporters.feed import CONTENT_TYPE, GZIP_MIN_BYTES, feed_calendar, precheck, respond
 
 REV = datetime(2027, 4, 18, 15, 30, 5, tzinfo=UTC)
 REV_HTTP = "Sun, 18 Apr 2027 15:30:05 GMT"
@@ -78,6 +78,22 @@ def test_head_has_the_get_headers_and_no_body():
     assert get({"If-None-Match": TAG}, method="head").status == 304
     gz = get({"Accept-Encoding": "gzip"}, method="HEAD")
     assert gz.body == b"" and gz.header("Content-Length") == get({"Accept-Encoding": "gzip"}).header("Content-Length")
+
+
+def test_precheck_answers_a_poll_from_the_digest_alone():
+    digest = hashlib.sha256(BODY).hexdigest()
+    for headers in ({"If-None-Match": TAG}, {"If-None-Match": TAG_GZ, "Accept-Encoding": "gzip"},
+                    {"If-Modified-Since": REV_HTTP}):
+        early = precheck(digest, REV, "GET", headers, size=len(BODY))
+        assert early == get(headers), headers
+    assert precheck(digest, REV, "GET", {"If-None-Match": '"old"'}, size=len(BODY)) is None
+    assert precheck(digest, REV, "GET", {}) is None
+    assert precheck(digest, REV, "DELETE", {}).status == 405
+    # a small body is never gzipped, so its 304 carries the identity tag
+    small = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    d = hashlib.sha256(small).hexdigest()
+    r = precheck(d, REV, "GET", {"If-None-Match": f'"{d}"', "Accept-Encoding": "gzip"}, size=len(small))
+    assert r.header("ETag") == f'"{d}"' == get({"Accept-Encoding": "gzip"}, body=small).header("ETag")
 
 
 def test_other_methods():

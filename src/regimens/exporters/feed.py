@@ -69,41 +69,60 @@ def etag(body: bytes, coding: str | None = None) -> str:
     return f'"{h}-gz"' if coding == "gzip" else f'"{h}"'
 
 
-def respond(body: bytes, modified: datetime, method: str, headers: Mapping[str, str],
-            now: datetime | None = None) -> FeedResponse:
-    """The answer to one GET or HEAD of a feed whose current bytes are `body` (from
-    `feed_calendar`) and whose revision was made at `modified`. `headers` are the request's
-    (any case); `now`, when given, makes an If-Modified-Since from the future count as absent
-    (RFC 9110 §13.1.3)."""
+def precheck(digest: str, modified: datetime, method: str, headers: Mapping[str, str],
+             now: datetime | None = None, size: int | None = None) -> FeedResponse | None:
+    """The answer that needs no body — 405 for another method, 304 when the client has these
+    bytes — or None when the body must be sent. `digest` is the SHA-256 (hex) of the bytes and
+    `size` their length, so a server that keeps both need not load, hash or compress the body to
+    answer a poll."""
     h = {k.lower(): v for k, v in headers.items()}
     method = method.upper()
     if method not in ("GET", "HEAD"):
         return FeedResponse(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain; charset=utf-8")),
                             b"Only GET and HEAD.\n")
     modified = modified.astimezone(UTC).replace(microsecond=0)
+    if _not_modified(digest, modified, h, now):
+        big = size is None or size >= GZIP_MIN_BYTES
+        coding = "gzip" if big and _accepts_gzip(h.get("accept-encoding", "")) else None
+        return FeedResponse(304, tuple(_common(digest, modified, coding)), b"")
+    return None
+
+
+def respond(body: bytes, modified: datetime, method: str, headers: Mapping[str, str],
+            now: datetime | None = None, digest: str | None = None, gzipped: bytes | None = None) -> FeedResponse:
+    """The answer to one GET or HEAD of a feed whose current bytes are `body` (from
+    `feed_calendar`) and whose revision was made at `modified`. `headers` are the request's
+    (any case); `now`, when given, makes an If-Modified-Since from the future count as absent
+    (RFC 9110 §13.1.3). `digest` and `gzipped` may be given when the caller keeps them."""
+    digest = digest or hashlib.sha256(body).hexdigest()
+    early = precheck(digest, modified, method, headers, now, len(body))
+    if early is not None:
+        return early
+    h = {k.lower(): v for k, v in headers.items()}
+    modified = modified.astimezone(UTC).replace(microsecond=0)
     coding = "gzip" if len(body) >= GZIP_MIN_BYTES and _accepts_gzip(h.get("accept-encoding", "")) else None
-    tag = etag(body, coding)
-    common = [
-        ("ETag", tag),
+    payload = (gzipped or gzip.compress(body, compresslevel=6, mtime=0)) if coding else body
+    out = [("Content-Type", CONTENT_TYPE), *_common(digest, modified, coding), ("Content-Length", str(len(payload))),
+           ("Content-Disposition", 'inline; filename="treatment.ics"'), ("X-Content-Type-Options", "nosniff")]
+    if coding:
+        out.append(("Content-Encoding", coding))
+    return FeedResponse(200, tuple(out), b"" if method.upper() == "HEAD" else payload)
+
+
+def _common(digest: str, modified: datetime, coding: str | None) -> list[tuple[str, str]]:
+    return [
+        ("ETag", f'"{digest}-gz"' if coding == "gzip" else f'"{digest}"'),
         ("Last-Modified", format_datetime(modified, usegmt=True)),
         ("Cache-Control", "private, no-cache"),
         ("Vary", "Accept-Encoding"),
     ]
-    if _not_modified(body, modified, h, now):
-        return FeedResponse(304, tuple(common), b"")
-    payload = gzip.compress(body, compresslevel=6, mtime=0) if coding else body
-    out = [("Content-Type", CONTENT_TYPE), *common, ("Content-Length", str(len(payload))),
-           ("Content-Disposition", 'inline; filename="treatment.ics"'), ("X-Content-Type-Options", "nosniff")]
-    if coding:
-        out.append(("Content-Encoding", coding))
-    return FeedResponse(200, tuple(out), b"" if method == "HEAD" else payload)
 
 
-def _not_modified(body: bytes, modified: datetime, h: Mapping[str, str], now: datetime | None) -> bool:
+def _not_modified(digest: str, modified: datetime, h: Mapping[str, str], now: datetime | None) -> bool:
     inm = h.get("if-none-match")
     if inm is not None:
         # weak comparison (§13.1.2), and either coding of these same bytes: the client has them
-        current = {etag(body).strip('"'), etag(body, "gzip").strip('"')}
+        current = {digest, f"{digest}-gz"}
         tags = [t.strip() for t in inm.split(",")]
         return any(t == "*" or _opaque(t) in current for t in tags)
     ims = h.get("if-modified-since")

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "regimens.web.clinic",
+    "regimens.web.feeds",
 ]
 
 MIDDLEWARE = [
@@ -194,3 +195,18 @@ LOGGING = {
 # Where site protocols come from (same as the CLI's --protocols / REGIMENS_PROTOCOLS).
 REGIMENS_PROTOCOLS = ENV.get("REGIMENS_PROTOCOLS") or None
 REGIMENS_CALENDAR_TZ = ENV.get("REGIMENS_TZ") or "UTC"
+
+# --- calendar feeds and same-day change e-mails (web/feeds, docs/service.md) --------------------
+# The public address of /feeds/ links when it differs from the one staff use (the feeds must be
+# reachable by Google's and Microsoft's servers; the staff pages need not be).
+REGIMENS_FEED_BASE_URL = ENV.get("REGIMENS_FEED_BASE_URL", "")
+REGIMENS_FEED_ADDRESS_LIMIT = int(ENV.get("REGIMENS_FEED_ADDRESS_LIMIT", "12"))
+REGIMENS_FEED_LOG_FLUSH_SECONDS = float(ENV.get("REGIMENS_FEED_LOG_FLUSH_SECONDS", "2"))
+REGIMENS_FEED_LOG_DAYS = int(ENV.get("REGIMENS_FEED_LOG_DAYS", "90"))
+REGIMENS_SMTP_HOST = ENV.get("REGIMENS_SMTP_HOST", "")
+REGIMENS_SMTP_PORT = int(ENV.get("REGIMENS_SMTP_PORT", "0") or 0)
+REGIMENS_SMTP_SECURITY = ENV.get("REGIMENS_SMTP_SECURITY", "starttls")
+REGIMENS_SMTP_USER = ENV.get("REGIMENS_SMTP_USER", "")
+REGIMENS_SMTP_PASSWORD = ENV.get("REGIMENS_SMTP_PASSWORD", "")
+REGIMENS_MAIL_FROM = ENV.get("REGIMENS_MAIL_FROM", "")
+REGIMENS_MAIL_FROM_NAME = ENV.get("REGIMENS_MAIL_FROM_NAME", "")

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from regimens.web.clinic import views
 
@@ -31,4 +31,5 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("audit.<str:fmt>", views.audit_export, name="audit_export"),
     path("admin/", admin.site.urls),
+    path("", include("regimens.web.feeds.urls")),
 ]

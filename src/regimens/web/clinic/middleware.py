@@ -9,7 +9,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path.startswith("/static/"):
+        # feeds set their own caching (private, revalidated: exporters/feed.py)
+        if not request.path.startswith(("/static/", "/feeds/")):
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response

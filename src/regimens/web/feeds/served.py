@@ -1,0 +1,186 @@
+"""The bytes a feed serves, built once per verified revision and wording and cached (memory in
+front of the FeedBody table), so that answering a poll — usually a 304 — costs a token lookup
+and a tag comparison, never a schedule compile.
+
+Every body is built through the service's release gate (`service.released`): nothing a second
+pharmacist has not verified reaches a feed. While a newer revision awaits verification the plan
+is not released; its feeds keep serving the last verified bytes (what every subscribed phone
+already shows), never the draft.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from regimens import __version__
+from regimens.exporters.feed import GZIP_MIN_BYTES, feed_calendar
+from regimens.exporters.ics import IcsOptions, to_ics
+from regimens.web.clinic import service
+from regimens.web.clinic.models import Revision, TreatmentPlan
+from regimens.web.feeds.models import FULL, MINIMAL, FeedBody
+
+VERSION = f"{__version__}+feed1"
+"""Part of the cache key: bump the suffix when the served bytes change for the same release."""
+BODIES_KEPT = 256
+TAGS_KEPT = 200_000
+
+
+class Unavailable(Exception):
+    """No verified revision of this plan has been released yet."""
+
+
+@dataclass
+class Entity:
+    body: bytes
+    digest: str
+    modified: datetime
+    _gz: bytes | None = None
+
+    @property
+    def gzipped(self) -> bytes | None:
+        if self._gz is None and len(self.body) >= GZIP_MIN_BYTES:
+            self._gz = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gz
+
+
+_lock = threading.Lock()
+_building: dict[tuple, threading.Lock] = {}
+_bodies: OrderedDict[tuple, Entity] = OrderedDict()
+_tags: OrderedDict[tuple, tuple[str, datetime, int]] = OrderedDict()
+
+
+def clear() -> None:
+    """Forget the memory cache (tests; the FeedBody table stays)."""
+    with _lock:
+        _bodies.clear()
+        _tags.clear()
+
+
+def ics_options(audience: str, tp: TreatmentPlan) -> IcsOptions:
+    """The calendar options of a feed: the clinic's zone, the wording, and UIDs unique to this plan
+    (stable across revisions). Never a patient label: no name or record number in any feed."""
+    names = {f.name for f in dataclasses.fields(IcsOptions)}
+    extra = {}
+    if "audience" in names:
+        extra["audience"] = "minimal" if audience == MINIMAL else "patient"
+    elif audience != FULL:
+        raise Unavailable("this version of the calendar export has no minimal wording")
+    if "uid_salt" in names:
+        extra["uid_salt"] = f"plan {tp.id}"
+    return IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, **extra)
+
+
+def calendar_of(rev: Revision, tl, audience: str, tp: TreatmentPlan) -> tuple[bytes, datetime]:
+    """The feed bytes of a revision whose timeline the caller obtained through the release gate."""
+    when = (rev.verified_at or rev.created_at).astimezone(UTC).replace(microsecond=0)
+    # SEQUENCE is the plan revision (docs/ics.md): a moved event's is higher than before the move
+    tl = dataclasses.replace(tl, revision=rev.number)
+    return feed_calendar(to_ics(tl, ics_options(audience, tp), when), when), when
+
+
+def _remember(key: tuple, ent: Entity) -> None:
+    with _lock:
+        _bodies[key] = ent
+        _bodies.move_to_end(key)
+        while len(_bodies) > BODIES_KEPT:
+            _bodies.popitem(last=False)
+        _tags[key] = (ent.digest, ent.modified, len(ent.body))
+        _tags.move_to_end(key)
+        while len(_tags) > TAGS_KEPT:
+            _tags.popitem(last=False)
+
+
+def released_revision_id(tp: TreatmentPlan) -> int | None:
+    """The plan's released revision when it is the newest and verified (what `service.released`
+    checks before compiling), else None."""
+    rev = tp.released
+    if rev is None or rev.number != tp.latest_number or rev.verified_by_id is None:
+        return None
+    return rev.id
+
+
+def key_for(tp: TreatmentPlan, audience: str) -> tuple:
+    """The cache key of what a feed of this plan serves now; Unavailable when nothing is released."""
+    rid = released_revision_id(tp)
+    if rid is not None:
+        return (rid, audience)
+    # a newer revision awaits verification: the last verified bytes built for this plan
+    last = (FeedBody.objects.filter(revision__plan=tp, audience=audience, version=VERSION)
+            .order_by("-revision__number").values_list("revision_id", flat=True).first())
+    if last is None:
+        raise Unavailable("no verified revision of this plan has been released yet")
+    return (last, audience)
+
+
+def tag(tp: TreatmentPlan, audience: str) -> tuple[tuple, str, datetime, int]:
+    """(key, digest, modified, size) of what the feed serves now: memory, else the table, else
+    built."""
+    key = key_for(tp, audience)
+    with _lock:
+        hit = _tags.get(key)
+    if hit is not None:
+        return (key, *hit)
+    row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).values_list(
+        "digest", "modified", "size").first()
+    if row is not None:
+        with _lock:
+            _tags[key] = row
+        return (key, *row)
+    ent = _build(tp, audience, key)
+    return key, ent.digest, ent.modified, len(ent.body)
+
+
+def entity(tp: TreatmentPlan, audience: str, key: tuple) -> Entity:
+    with _lock:
+        hit = _bodies.get(key)
+        if hit is not None:
+            _bodies.move_to_end(key)
+            return hit
+    row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).first()
+    if row is None:
+        return _build(tp, audience, key)
+    ent = Entity(bytes(row.body), row.digest, row.modified)
+    _remember(key, ent)
+    return ent
+
+
+def _build(tp: TreatmentPlan, audience: str, key: tuple) -> Entity:
+    """Compile and export through the release gate, once per key even under concurrent polls."""
+    asked = key
+    with _lock:
+        gate = _building.setdefault(asked, threading.Lock())
+    with gate:
+        with _lock:
+            if key in _bodies:
+                return _bodies[key]
+        row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).first()
+        if row is not None:
+            ent = Entity(bytes(row.body), row.digest, row.modified)
+        else:
+            try:
+                rev, _pf, _plan, tl = service.released(tp)
+            except service.NotReleased as exc:
+                raise Unavailable(str(exc)) from None
+            if rev.id != key[0]:  # verified in between: build what is released now
+                key = (rev.id, audience)
+            body, when = calendar_of(rev, tl, audience, tp)
+            ent = Entity(body, hashlib.sha256(body).hexdigest(), when)
+            try:
+                with transaction.atomic():
+                    FeedBody.objects.create(revision=rev, audience=audience, version=VERSION, body=body,
+                                            digest=ent.digest, size=len(body), modified=when)
+            except IntegrityError:  # another process built it first: the same bytes
+                pass
+        _remember(key, ent)
+    with _lock:
+        _building.pop(asked, None)
+    return ent
