@@ -108,52 +108,86 @@ def released_revision_id(tp: TreatmentPlan) -> int | None:
     return rev.id
 
 
-def key_for(tp: TreatmentPlan, audience: str) -> tuple:
+@dataclass(frozen=True)
+class Target:
+    """What one poll needs to know about its feed, read in one query of a few columns (not the
+    plan text or the stored timeline)."""
+
+    feed_id: object
+    revoked: bool
+    audience: str
+    plan_id: object
+    current: int | None
+    """The released revision's id when it is the plan's newest and verified, else None."""
+
+
+def lookup(token_digest: str) -> Target | None:
+    """One indexed query. Written as SQL because it is the hot path of every poll: building the
+    equivalent ORM query costs more than running it (bench/feeds_load.py)."""
+    from django.db import connection
+
+    from regimens.web.feeds.models import FeedToken
+
+    f, p, r = FeedToken._meta.db_table, TreatmentPlan._meta.db_table, Revision._meta.db_table
+    sql = (f"SELECT f.id, f.revoked, f.audience, f.plan_id, p.latest_number, p.released_id, r.number, "
+           f"r.verified_by_id FROM {f} f JOIN {p} p ON p.id = f.plan_id LEFT JOIN {r} r ON r.id = p.released_id "
+           f"WHERE f.token_hash = %s")
+    with connection.cursor() as c:
+        c.execute(sql, [token_digest])
+        row = c.fetchone()
+    if row is None:
+        return None
+    fid, revoked, audience, plan_id, latest, rid, rnum, verifier = row
+    current = rid if rid is not None and rnum == latest and verifier is not None else None
+    return Target(fid, bool(revoked), audience, plan_id, current)
+
+
+def key_for(t: Target) -> tuple:
     """The cache key of what a feed of this plan serves now; Unavailable when nothing is released."""
-    rid = released_revision_id(tp)
-    if rid is not None:
-        return (rid, audience)
+    if t.current is not None:
+        return (t.current, t.audience)
     # a newer revision awaits verification: the last verified bytes built for this plan
-    last = (FeedBody.objects.filter(revision__plan=tp, audience=audience, version=VERSION)
-            .order_by("-revision__number").values_list("revision_id", flat=True).first())
-    if last is None:
+    last = (FeedBody.objects.filter(revision__plan_id=t.plan_id, audience=t.audience, version=VERSION)
+            .order_by("-revision__number").values_list("revision_id", flat=True)[:1])
+    last = list(last)
+    if not last:
         raise Unavailable("no verified revision of this plan has been released yet")
-    return (last, audience)
+    return (last[0], t.audience)
 
 
-def tag(tp: TreatmentPlan, audience: str) -> tuple[tuple, str, datetime, int]:
+def tag(t: Target) -> tuple[tuple, str, datetime, int]:
     """(key, digest, modified, size) of what the feed serves now: memory, else the table, else
     built."""
-    key = key_for(tp, audience)
+    key = key_for(t)
     with _lock:
         hit = _tags.get(key)
     if hit is not None:
         return (key, *hit)
-    row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).values_list(
-        "digest", "modified", "size").first()
-    if row is not None:
+    row = list(FeedBody.objects.filter(revision_id=key[0], audience=t.audience, version=VERSION).order_by()
+               .values_list("digest", "modified", "size")[:1])
+    if row:
         with _lock:
-            _tags[key] = row
-        return (key, *row)
-    ent = _build(tp, audience, key)
+            _tags[key] = row[0]
+        return (key, *row[0])
+    ent = _build(t.plan_id, t.audience, key)
     return key, ent.digest, ent.modified, len(ent.body)
 
 
-def entity(tp: TreatmentPlan, audience: str, key: tuple) -> Entity:
+def entity(t: Target, key: tuple) -> Entity:
     with _lock:
         hit = _bodies.get(key)
         if hit is not None:
             _bodies.move_to_end(key)
             return hit
-    row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).first()
+    row = FeedBody.objects.filter(revision_id=key[0], audience=t.audience, version=VERSION).order_by().first()
     if row is None:
-        return _build(tp, audience, key)
+        return _build(t.plan_id, t.audience, key)
     ent = Entity(bytes(row.body), row.digest, row.modified)
     _remember(key, ent)
     return ent
 
 
-def _build(tp: TreatmentPlan, audience: str, key: tuple) -> Entity:
+def _build(plan_id, audience: str, key: tuple) -> Entity:
     """Compile and export through the release gate, once per key even under concurrent polls."""
     asked = key
     with _lock:
@@ -162,10 +196,11 @@ def _build(tp: TreatmentPlan, audience: str, key: tuple) -> Entity:
         with _lock:
             if key in _bodies:
                 return _bodies[key]
-        row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).first()
+        row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).order_by().first()
         if row is not None:
             ent = Entity(bytes(row.body), row.digest, row.modified)
         else:
+            tp = TreatmentPlan.objects.get(id=plan_id)
             try:
                 rev, _pf, _plan, tl = service.released(tp)
             except service.NotReleased as exc:

@@ -69,29 +69,26 @@ def _http(fr) -> HttpResponse:
 def feed(request, token: str):
     """GET or HEAD /feeds/<token>.ics. Unknown and revoked tokens: 404 at once (a revoked one is
     logged against its feed, so the staff see who still polls it)."""
-    ft = None
-    if well_formed(token):
-        ft = (FeedToken.objects.select_related("plan", "plan__released")
-              .filter(token_hash=token_hash(token)).first())
-    if ft is None:
+    t = served.lookup(token_hash(token)) if well_formed(token) else None
+    if t is None:
         return _plain(404, "No such calendar.")
     agent = request.META.get("HTTP_USER_AGENT", "")
     address = _client(request)
-    if ft.revoked:
-        accesslog.record(ft.id, address, agent, 404)
+    if t.revoked:
+        accesslog.record(t.feed_id, address, agent, 404)
         return _plain(404, "No such calendar.")
     headers = {k[5:].replace("_", "-"): v for k, v in request.META.items() if k.startswith("HTTP_")}
     try:
-        key, digest, modified, size = served.tag(ft.plan, ft.audience)
+        key, digest, modified, size = served.tag(t)
         fr = precheck(digest, modified, request.method, headers, size=size)
         if fr is None:
-            ent = served.entity(ft.plan, ft.audience, key)
+            ent = served.entity(t, key)
             fr = respond(ent.body, ent.modified, request.method, headers, digest=ent.digest, gzipped=ent.gzipped)
     except served.Unavailable:
-        accesslog.record(ft.id, address, agent, 503)
+        accesslog.record(t.feed_id, address, agent, 503)
         # calendar apps keep what they have and try again later
         return _plain(503, "This calendar is not available yet.", {"Retry-After": "3600"})
-    accesslog.record(ft.id, address, agent, fr.status)
+    accesslog.record(t.feed_id, address, agent, fr.status)
     return _http(fr)
 
 
