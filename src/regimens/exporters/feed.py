@@ -1,6 +1,6 @@
 """Subscription feeds: the calendar bytes a feed serves, and the HTTP answer to one request for
 them — pure functions, so the web front end (or any other server) only passes bytes and headers
-through (docs/service.md, "Calendar feeds").
+through (docs/feeds.md).
 
 HTTP done the way calendar clients need it (RFC 9110):
   - `Content-Type: text/calendar; charset=utf-8`; a strong `ETag` that is the SHA-256 of the exact

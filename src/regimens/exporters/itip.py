@@ -1,6 +1,6 @@
 """Same-day changes by e-mail: an iTIP (RFC 5546) message over iMIP (RFC 6047) carrying only the
 events a change moved, changed or cancelled, so a phone whose subscription refreshes once a day
-(Google, Outlook) shows a change decided in clinic for today or tomorrow (docs/service.md).
+(Google, Outlook) shows a change decided in clinic for today or tomorrow (docs/feeds.md).
 
 Input is two calendars from `ics.to_ics` — the one the recipient has (the last verified
 revision) and the new one — never the timeline: whatever privacy the calendar was made with

@@ -196,7 +196,7 @@ LOGGING = {
 REGIMENS_PROTOCOLS = ENV.get("REGIMENS_PROTOCOLS") or None
 REGIMENS_CALENDAR_TZ = ENV.get("REGIMENS_TZ") or "UTC"
 
-# --- calendar feeds and same-day change e-mails (web/feeds, docs/service.md) --------------------
+# --- calendar feeds and same-day change e-mails (web/feeds, docs/feeds.md) ----------------------
 # The public address of /feeds/ links when it differs from the one staff use (the feeds must be
 # reachable by Google's and Microsoft's servers; the staff pages need not be).
 REGIMENS_FEED_BASE_URL = ENV.get("REGIMENS_FEED_BASE_URL", "")

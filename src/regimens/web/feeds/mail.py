@@ -1,5 +1,5 @@
 """Sending the same-day change e-mails through the hospital's SMTP server, configured from the
-environment (docs/service.md): REGIMENS_SMTP_HOST, REGIMENS_SMTP_PORT, REGIMENS_SMTP_SECURITY
+environment (docs/feeds.md): REGIMENS_SMTP_HOST, REGIMENS_SMTP_PORT, REGIMENS_SMTP_SECURITY
 (starttls, ssl or none), REGIMENS_SMTP_USER, REGIMENS_SMTP_PASSWORD, REGIMENS_MAIL_FROM,
 REGIMENS_MAIL_FROM_NAME."""
 
@@ -23,7 +23,7 @@ def organizer() -> Party:
     addr = getattr(settings, "REGIMENS_MAIL_FROM", "")
     if not getattr(settings, "REGIMENS_SMTP_HOST", "") or not addr:
         raise MailNotConfigured("e-mail is not set up: set REGIMENS_SMTP_HOST and REGIMENS_MAIL_FROM "
-                                "(docs/service.md)")
+                                "(docs/feeds.md)")
     return Party(addr, getattr(settings, "REGIMENS_MAIL_FROM_NAME", "") or None)
 
 

@@ -1,4 +1,4 @@
-"""Calendar feeds of verified plans (docs/service.md, "Calendar feeds").
+"""Calendar feeds of verified plans (docs/feeds.md).
 
 A feed is a capability URL (`/feeds/<token>.ics`): calendar apps cannot send credentials, so the
 long random token is the credential. Only its SHA-256 is stored; the token is shown once, when
