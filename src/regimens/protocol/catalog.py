@@ -39,8 +39,15 @@ class Catalog:
                 continue
             if not d.is_dir():
                 raise RequestError(f"protocol directory {str(d)!r} does not exist; check --protocols or ${ENV_VAR}")
+            here: dict[str, Path] = {}
             for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
-                found[f.stem] = (f, origin)
+                key = f.stem.lower()
+                if key in here:
+                    # x.yaml and x.yml (or X.yaml) in one folder: which one a run uses must
+                    # never depend on the order files are listed in
+                    raise RequestError(f"{here[key]} and {f} both give protocol {key!r} in {d}; keep one of them")
+                here[key] = f
+                found[key] = (f, origin)
         return found
 
     def ids(self) -> list[str]:
@@ -49,6 +56,10 @@ class Catalog:
     def load(self, ref: str) -> ProtocolFile:
         """Load by id, or by path when `ref` names an existing file."""
         if ref.endswith((".yaml", ".yml")) or os.sep in ref:
+            if not ref.lower().endswith((".yaml", ".yml")):
+                # a plan's protocol.file or a batch column could name any file: read only ours
+                raise RequestError(f"protocol file {ref!r} is not a .yaml or .yml file; give a protocol id"
+                                   " or a protocol file")
             if Path(ref).is_file():
                 return load_path(ref, "file")
             raise RequestError(f"protocol file {ref!r} not found")

@@ -11,13 +11,58 @@ from regimens.protocol.model import Branch, Course, Item, Protocol, source_key
 
 Problem = tuple[tuple, str]
 _PROBE_CYCLES = range(1, 61)  # enough displayed cycle numbers to compare filters
+MAX_EVENTS = 20_000
+"""Events one arm's timeline may hold (docs/protocol-format.md "Limits"); the longest shipped
+arm is estimated at about 2,600. Estimated from the file, so an oversized schedule is refused at once."""
 
 
 def check_protocol(p: Protocol) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_sources, _decisions, _courses, _phases, _arms):
         problems.extend(check(p))
+    if not problems:
+        problems.extend(_size(p))
     return problems
+
+
+def _course_events(c: Course) -> int:
+    n = 2  # the course's own phase/gate/rest events
+    for item in c.items:
+        days = len(_course_days(c, item)) if item.days else c.length_days or 1
+        n += item.doses if item.doses else days * (item.times_per_day or 1)
+    return n
+
+
+def _cycles_of(p: Protocol, cycles: int | str) -> int:
+    if isinstance(cycles, int):
+        return cycles
+    d = p.decisions.get(cycles)
+    return max((int(c.value) for c in d.choices), default=1) if d else 1
+
+
+def _element_events(p: Protocol, eid: str) -> int:
+    if eid in p.courses:
+        return _course_events(p.courses[eid])
+    ph = p.phases.get(eid)
+    if ph is None:
+        return 0
+    n = _cycles_of(p, ph.cycles)
+    return sum(_course_events(p.courses[ph.pattern[k % len(ph.pattern)]]) for k in range(n)
+               if ph.pattern[k % len(ph.pattern)] in p.courses)
+
+
+def _size(p: Protocol) -> Iterator[Problem]:
+    """An upper estimate of each arm's events, against MAX_EVENTS."""
+    for i, arm in enumerate(p.arms):
+        total = 0
+        for step in list(p.common if arm.common else ()) + list(arm.sequence):
+            if isinstance(step, Branch):
+                total += max((sum(_element_events(p, e) for e in ids) for ids in step.options.values()), default=0)
+            else:
+                total += _element_events(p, step)
+        if total > MAX_EVENTS:
+            yield ("arms", i), (f"arm {arm.label} would have about {total:,} events, more than the {MAX_EVENTS:,}"
+                                " a timeline may hold; check the phases' cycles and the items' days")
 
 
 def _sources(p: Protocol) -> Iterator[Problem]:

@@ -9,6 +9,23 @@ from functools import lru_cache
 
 _RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
 
+MAX_DAY = 1000
+"""Largest day number of a course (docs/protocol-format.md). Courses are at most 400 days; days
+after a course (`beyond_cycle`) stay well inside this. Checked before a range is expanded, so
+`1-2000000` is refused at once instead of filling memory."""
+
+
+def _day(digits: str, text: str) -> int:
+    # Length first: int() of a 5,000-digit string raises with a Python-internal hint.
+    if len(digits) > len(str(MAX_DAY)) or int(digits) > MAX_DAY:
+        shown = digits if len(digits) <= 12 else digits[:9] + "..."
+        raise ValueError(f"day {shown} in {_brief(text)} is too large; day numbers run from 1 to {MAX_DAY}")
+    return int(digits)
+
+
+def _brief(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
 
 @lru_cache(maxsize=1024)
 def parse_days(text: str) -> tuple[int, ...]:
@@ -22,12 +39,12 @@ def parse_days(text: str) -> tuple[int, ...]:
             raise ValueError(f"empty entry in day list {text!r}; write e.g. '1-4, 11-14'")
         m = _RANGE.match(part)
         if m:
-            lo, hi = int(m.group(1)), int(m.group(2))
+            lo, hi = _day(m.group(1), text), _day(m.group(2), text)
             if hi < lo:
                 raise ValueError(f"day range {part!r} runs backwards; write {hi}-{lo}")
             out.extend(range(lo, hi + 1))
         elif part.isdigit():
-            out.append(int(part))
+            out.append(_day(part, text))
         elif part.startswith("-") and part[1:].strip().isdigit():
             raise ValueError(
                 f"day list {text!r} has a negative day {part!r}; day 1 is the first day of a course,"
@@ -35,7 +52,7 @@ def parse_days(text: str) -> tuple[int, ...]:
             )
         else:
             raise ValueError(
-                f"cannot read day list {text!r}: days are whole numbers >= 1 or ranges like '1-7'"
+                f"cannot read day list {_brief(text)}: days are whole numbers >= 1 or ranges like '1-7'"
             )
     if any(d < 1 for d in out):
         raise ValueError(f"day list {text!r} has a day below 1; day 1 is the first day of a course")
@@ -72,7 +89,7 @@ def parse_cycle_filter(text: str) -> Callable[[int], bool]:
         return lambda n: n % 2 == 0
     m = re.fullmatch(r"(\d+)\+", t)
     if m:
-        first = int(m.group(1))
+        first = _day(m.group(1), t)
         return lambda n: n >= first
     try:
         chosen = frozenset(parse_days(t))
@@ -91,6 +108,8 @@ def parse_duration(text: str) -> int:
     m = _DURATION.match(str(text).strip().lower())
     if not m:
         raise ValueError(f"cannot read duration {text!r}: write e.g. '15 min', '3 h', '24 h'")
+    if len(m.group(1)) > 8:
+        raise ValueError(f"duration {_brief(str(text))} is too long; write e.g. '15 min', '3 h', '24 h'")
     n = float(m.group(1))
     unit = m.group(2)
     minutes = n if unit.startswith("min") else n * 60 if unit.startswith("h") else n * 1440

@@ -7,6 +7,7 @@ ProtocolError whose lines read `file:line:col: field.path: message`.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,37 +37,116 @@ class ProtocolFile:
         return self.content_hash[:12]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps every value a plain Python value; no custom tags."""
+# libyaml's C parser and composer (about 15x faster than PyYAML's pure-Python ones) keep every
+# node's start mark, so diagnostics keep their lines; the pure-Python loader is the fallback
+# where PyYAML was built without libyaml.
+try:
+    from yaml import CSafeLoader as _FastLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _FastLoader = None
+LOADER: type = _FastLoader or yaml.SafeLoader
+"""The YAML loader used; bench/yaml_loader.py compares it with yaml.SafeLoader."""
+
+MAX_FILE_BYTES = 2_000_000
+"""A protocol is a few tens of kB; anything this large is not one (or is /dev/zero)."""
+MAX_NODES = 200_000
+"""Values after expanding YAML aliases. The largest shipped protocol has about 4,000; a
+"billion laughs" file (aliases of aliases) would have billions."""
+MAX_DEPTH = 40
+"""Nesting depth after expanding aliases; a protocol needs about 10."""
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map")}
+_CONSTRUCT = yaml.constructor.SafeConstructor.yaml_constructors
+
+# C0 and C1 control characters (newline allowed: block text), and the bidirectional embeddings,
+# overrides and isolates that make text display in another order than it is stored.
+_FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_NAMES = {"\x00": "NUL", "\x1b": "escape", "\t": "tab", "\r": "carriage return", "\x7f": "delete"}
 
 
-def _node_to_python(node: yaml.Node, path: Path_, lines: dict, dups: list) -> Any:
-    lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
+def _control_message(ch: str) -> str:
+    code = f"U+{ord(ch):04X}"
+    if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+        what = f"the text-direction control {code}"
+    else:
+        what = f"the control character {code}" + (f" ({_CONTROL_NAMES[ch]})" if ch in _CONTROL_NAMES else "")
+    return (f"text contains {what}; delete it (control characters, terminal escapes and direction"
+            " overrides would change what a nurse or patient reads)")
+
+
+class _Walk:
+    """Composed YAML nodes → plain Python values, with the line of every path."""
+
+    def __init__(self, text: str) -> None:
+        # Only a forbidden character in the file, or an escape in a quoted string ("\x1b"), can
+        # put one into a value: otherwise the per-value check is skipped.
+        self.check_text = bool(_FORBIDDEN.search(text)) or "\\" in text
+        self.lines: dict = {}
+        self.problems: list = []  # (path, node, message)
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.count = 0
+        self.seen: dict[int, list] = {}  # id of a mapping or list → [node, times reached]
+
+    def value(self, node: yaml.Node, path: Path_) -> Any:
+        # Aliases make the composed tree a graph: expanding it is where a small file can become
+        # billions of values (or an endless one, `&a [*a]`), so the walk itself is budgeted.
+        self.count += 1
+        if self.count > MAX_NODES or len(path) > MAX_DEPTH:
+            self._too_big()
+        self.lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        entry = self.seen.setdefault(id(node), [node, 0])
+        entry[1] += 1
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        return [self.value(child, path + (i,)) for i, child in enumerate(node.value)]
+
+    def _too_big(self) -> None:
+        what = f"more than {MAX_NODES:,} values" if self.count > MAX_NODES else f"more than {MAX_DEPTH} levels deep"
+        node, repeats = max(self.seen.values(), key=lambda e: e[1], default=(None, 0))
+        raise _TooBig(what, node if repeats > 1 else None, repeats)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
         out: dict = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                dups.append((path, key_node, "mapping keys must be plain names"))
+                self.problems.append((path, key_node, "mapping keys must be plain names"))
                 continue
             key = key_node.value
             if key in out:
-                dups.append((path + (key,), key_node, f"duplicate key {key!r}; give it once (YAML would silently keep only the last)"))
+                self.problems.append((path + (key,), key_node,
+                                      f"duplicate key {key!r}; give it once (YAML would silently keep only the last)"))
                 continue
-            lines[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _node_to_python(value_node, path + (key,), lines, dups)
-            lines[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self._text(key, path + (key,), key_node)
+            out[key] = self.value(value_node, path + (key,))
+            self.lines[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _node_to_python(child, path + (i,), lines, dups) for i, child in enumerate(node.value)
-        ]
-    # Scalars: resolve with the safe constructor so 12 → int, 0.3 → float, yes → str stays str.
-    loader = _Loader("")
-    value = loader.construct_object(node, deep=True)
-    if isinstance(value, bool) and node.value.lower() not in ("true", "false"):
-        # YAML 1.1 reads yes/no/on/off as booleans; protocol authors mean the word.
-        return node.value
-    return value
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag if len(node.tag) <= 40 else node.tag[:37] + "..."
+            self.problems.append((path, node, f"YAML tag {tag!r} is not allowed in a protocol file;"
+                                              " remove it (values are text, numbers, lists and mappings)"))
+            return None
+        # Resolve with the safe constructor so 12 → int, 0.3 → float, yes → str stays str.
+        value = _CONSTRUCT[node.tag](self.constructor, node)
+        if isinstance(value, bool) and node.value.lower() not in ("true", "false"):
+            # YAML 1.1 reads yes/no/on/off as booleans; protocol authors mean the word.
+            return node.value
+        if isinstance(value, str):
+            self._text(value, path, node)
+        return value
+
+    def _text(self, text: str, path: Path_, node: yaml.Node) -> None:
+        m = self.check_text and _FORBIDDEN.search(text)
+        if m:
+            self.problems.append((path, node, _control_message(m.group())))
+
+
+class _TooBig(Exception):
+    def __init__(self, what: str, node: yaml.Node | None, repeats: int):
+        self.what, self.node, self.repeats = what, node, repeats
 
 
 def _dotted(path: Path_) -> str:
@@ -83,44 +163,76 @@ def _locate(lines: dict, path: Path_) -> tuple[int, int]:
     return lines.get(p, (1, 1))
 
 
-def parse_text(text: str, filename: str) -> tuple[dict, dict]:
-    """YAML text → (python data, line map). Raises ProtocolError on syntax or duplicate keys."""
+def _at(filename: str, mark, message: str) -> ProtocolError:
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return ProtocolError([Diagnostic(filename, line, col, "", message)])
+
+
+def _compose(text: str, loader: type) -> yaml.Node | None:
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        return yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as fast:
+        if loader is yaml.SafeLoader:
+            raise
+        # libyaml words syntax errors differently: take PyYAML's words, which the docs and the
+        # test corpus show (only a broken file pays for the second parse).
+        try:
+            yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as slow:
+            raise slow from None
+        except RecursionError:  # deeper than Python recurses: libyaml's own message and mark
+            raise fast from None
+        raise fast from None
+
+
+def parse_text(text: str, filename: str, loader: type | None = None) -> tuple[dict, dict]:
+    """YAML text → (python data, line map). Raises ProtocolError on syntax, duplicate keys, tags,
+    control characters, or aliases that expand beyond MAX_NODES values or MAX_DEPTH levels."""
+    try:
+        root = _compose(text, loader or LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
+        problem = exc.problem or "unreadable YAML"
         if exc.context and exc.context_mark is not None:
             # "found unexpected end of stream" at the last line says nothing about where the
             # unclosed quote or bracket began; the context mark does.
             problem = f"{problem} {exc.context} that starts at line {exc.context_mark.line + 1}"
             if "end of stream" in (exc.problem or ""):
                 mark = exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ProtocolError(
-            [Diagnostic(filename, line, col, "", f"YAML syntax error: {problem}; check indentation and quoting")]
-        ) from None
+        if "maximum nesting depth" in problem:
+            raise _at(filename, mark, f"nested too deeply (YAML allows at most 1000 levels; a protocol"
+                                      f" needs about 10)") from None
+        raise _at(filename, mark, f"YAML syntax error: {problem}; check indentation and quoting") from None
     except yaml.reader.ReaderError as exc:
         # A control character (or a lone surrogate) that YAML forbids anywhere in the text.
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
-        raise ProtocolError([Diagnostic(filename, line, col, "", f"character {chr(exc.character)!r} is not"
+        raise ProtocolError([Diagnostic(filename, line, col, "", f"character U+{exc.character:04X} is not"
                                         " allowed in a YAML file; delete it (often pasted from a PDF)")]) from None
+    except RecursionError:  # the pure-Python composer on deep nesting
+        raise ProtocolError([Diagnostic(filename, 1, 1, "", "nested too deeply; a protocol needs about"
+                                        " 10 levels")]) from None
     except yaml.YAMLError as exc:
-        msg = " ".join(str(exc).split())
-        raise ProtocolError([Diagnostic(filename, 1, 1, "", f"YAML error: {msg}")]) from None
+        # Only the kind of problem: the text of a file that is not ours is never echoed.
+        raise ProtocolError([Diagnostic(filename, 1, 1, "", f"YAML error ({type(exc).__name__});"
+                                        " is this a protocol file?")]) from None
     if root is None:
         raise ProtocolError([Diagnostic(filename, 1, 1, "", "file is empty; a protocol needs id, title, version, ...")])
-    lines: dict = {}
-    dups: list = []
-    data = _node_to_python(root, (), lines, dups)
-    if dups:
-        raise ProtocolError(
-            [
-                Diagnostic(filename, n.start_mark.line + 1, n.start_mark.column + 1, _dotted(p), msg)
-                for p, n, msg in dups
-            ]
-        )
+    walk = _Walk(text)
+    try:
+        data = walk.value(root, ())
+    except _TooBig as exc:
+        if exc.node is None:
+            raise _at(filename, root.start_mark, f"this file is {exc.what}; a protocol has a few thousand values"
+                                                 f" about 10 levels deep") from None
+        raise _at(filename, exc.node.start_mark, f"YAML aliases (*name) expand this file to {exc.what}: the value"
+                                                 f" anchored here is repeated {exc.repeats:,} times or more;"
+                                                 " write values out (a protocol has a few thousand)") from None
+    lines = walk.lines
+    if walk.problems:
+        raise ProtocolError(sorted(
+            (Diagnostic(filename, n.start_mark.line + 1, n.start_mark.column + 1, _dotted(p), msg)
+             for p, n, msg in walk.problems), key=lambda d: (d.line, d.col)))
     if not isinstance(data, dict):
         line, col = lines[()]
         raise ProtocolError([Diagnostic(filename, line, col, "", "a protocol file is a YAML mapping (id:, title:, ...)")])
@@ -134,6 +246,7 @@ _EXPECTED = {
     "model_type": "expected a mapping (`name: value` lines)",
     "model_attributes_type": "expected a mapping (`name: value` lines)",
     "string_type": "expected text; quote it (e.g. \"1-4, 11-14\")",
+    "finite_number": "expected a finite number",
 }
 
 
@@ -176,7 +289,10 @@ def _pydantic_message(err: dict) -> str:
               "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
     if err["type"] in bounds:
         words, key = bounds[err["type"]]
-        return f"must be {words} {ctx.get(key)}, got {_short(inp)}"
+        bound = ctx.get(key)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        return f"must be {words} {bound}, got {_short(inp)}"
     if err["type"] in _EXPECTED:
         return f"{_EXPECTED[err['type']]}, got {_short(inp)}"
     if err["type"] in ("float_parsing", "float_type"):
@@ -209,6 +325,10 @@ def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
     from regimens.protocol.checks import check_protocol  # cross-field rules, kept apart from the loader
 
     data, lines = parse_text(text, filename)
+    if not _looks_like_a_protocol(data):
+        # Perhaps a path that names some other file: report where, never what it contains.
+        raise ProtocolError([Diagnostic(filename, *lines[()], "", "not a regimens protocol file (it has no `id:` and"
+                                        " no `courses:` or `arms:`); give a protocol id or a protocol .yaml file")])
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
@@ -236,6 +356,10 @@ def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
         raise ProtocolError(sorted(diags, key=lambda d: (d.line, d.col)))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return ProtocolFile(protocol, filename, digest, origin)
+
+
+def _looks_like_a_protocol(data: dict) -> bool:
+    return "id" in data and ("courses" in data or "arms" in data)
 
 
 def _validates(cls: Any, value: Any) -> bool:
@@ -310,9 +434,13 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
 def load_path(path: str | Path, origin: str = "file") -> ProtocolFile:
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # bounded: /dev/zero or a huge file is not a protocol
     except OSError as exc:
         raise ProtocolError([Diagnostic(str(p), 1, 1, "", f"cannot read file: {exc.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ProtocolError([Diagnostic(str(p), 1, 1, "", f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB;"
+                                        " a protocol file is a few tens of kB")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -10,18 +10,27 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from regimens.protocol import units
 from regimens.protocol.daysets import parse_cycle_filter, parse_days, parse_duration
 
 ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+# Limits no real protocol reaches (docs/protocol-format.md "Limits"); they keep a valid-looking
+# file from asking for a schedule that would run for hours or fill memory.
+MAX_CYCLES = 200
+"""Cycles of one phase (the longest maintenance in the library has 39 four-week cycles)."""
+MAX_VALUE = 1e7
+"""Largest dose value or cap in any unit (units/m2 of asparaginase are in the thousands)."""
+Int = Annotated[int, Strict()]
+"""A whole number as YAML writes it: `true` is not 1 and `21.0` is not 21."""
 Route = Literal["IV", "PO", "IT", "SC", "IM"]
 Confidence = Literal["high", "medium", "low"]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Source(Frozen):
@@ -99,8 +108,9 @@ class Decision(Frozen):
             raise ValueError("choice values must be unique")
         if self.default is not None and self.default not in values:
             raise ValueError(f"default {self.default!r} is not one of the choices {values}")
-        if self.kind == "count" and not all(v.isdigit() and int(v) > 0 for v in values):
-            raise ValueError("a count decision needs positive whole-number choices")
+        if self.kind == "count" and not all(v.isdigit() and len(v) <= 3 and 0 < int(v) <= MAX_CYCLES
+                                            for v in values):
+            raise ValueError(f"a count decision needs whole-number choices from 1 to {MAX_CYCLES}")
         return self
 
 
@@ -115,14 +125,14 @@ class Band(Frozen):
     """A dose alternative that applies instead of the main dose when a patient condition holds
     (blinatumomab < 45 kg per m², cytarabine at age >= 60)."""
 
-    weight_kg_lt: float | None = Field(default=None, gt=0)
-    weight_kg_ge: float | None = Field(default=None, gt=0)
-    age_lt: float | None = Field(default=None, ge=0)
-    age_ge: float | None = Field(default=None, ge=0)
-    value: float | None = Field(default=None, gt=0)
+    weight_kg_lt: float | None = Field(default=None, gt=0, le=1000)
+    weight_kg_ge: float | None = Field(default=None, gt=0, le=1000)
+    age_lt: float | None = Field(default=None, ge=0, le=150)
+    age_ge: float | None = Field(default=None, ge=0, le=150)
+    value: float | None = Field(default=None, gt=0, le=MAX_VALUE)
     unit: str | None = None
     not_public: bool = False
-    cap: float | None = Field(default=None, gt=0)
+    cap: float | None = Field(default=None, gt=0, le=MAX_VALUE)
     cap_unit: str | None = None
     source: str = Field(min_length=1)
     note: str | None = None
@@ -182,10 +192,10 @@ class Dose(Frozen):
     """A dose as written in the protocol. Flat (`mg`), per m² (`mg/m2`), per kg (`mg/kg`) or a
     rate (`mcg/day`); the unit decides the basis. `not_public: true` when no source gives it."""
 
-    value: float | None = Field(default=None, gt=0)
+    value: float | None = Field(default=None, gt=0, le=MAX_VALUE)
     unit: str | None = None
     not_public: bool = False
-    cap: float | None = Field(default=None, gt=0)
+    cap: float | None = Field(default=None, gt=0, le=MAX_VALUE)
     """Maximum patient dose per administration (vincristine 2 mg), in `cap_unit`."""
     cap_unit: str | None = None
     bands: tuple[Band, ...] = ()
@@ -209,7 +219,7 @@ class Premedication(Frozen):
     triggers: tuple[Literal["cycle_start", "step_up"], ...] = Field(min_length=1)
     """`cycle_start`: before the first infusion of the drug in the cycle; `step_up`: before a
     continuous infusion that raises the dose of the one it follows."""
-    lead_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    lead_minutes: Int = Field(default=60, ge=0, le=24 * 60)
 
 
 EventKind = Literal[
@@ -230,7 +240,7 @@ class Item(Frozen):
     days: str | None = None
     """Cycle days: `1`, `1-4, 11-14`, `1,8,15`. Day 1 is the first day of the course. Required
     except for premedication, whose days follow from its triggers."""
-    every_days: int | None = Field(default=None, ge=2)
+    every_days: Int | None = Field(default=None, ge=2, le=400)
     """Keep every n-th day of `days` starting at its first day (weekly = 7)."""
     window: str | None = None
     """Days the item may fall on (`29-30`); the event is placed on the first listed day."""
@@ -240,10 +250,10 @@ class Item(Frozen):
     """Which cycles of the phase (displayed numbers): `all`, `1`, `2+`, `1,3`, `odd`, `even`."""
     when: dict[str, str | tuple[str, ...]] = {}
     """Decisions this item depends on: `{anti_cd20: rituximab}`."""
-    every_hours: int | None = Field(default=None, ge=1, le=24)
-    doses: int | None = Field(default=None, ge=1)
+    every_hours: Int | None = Field(default=None, ge=1, le=24)
+    doses: Int | None = Field(default=None, ge=1, le=1000)
     """With `every_hours`: total doses, starting on the first listed day (q12h × 6)."""
-    times_per_day: int | None = Field(default=None, ge=1, le=6)
+    times_per_day: Int | None = Field(default=None, ge=1, le=6)
     """Several doses on each listed day at the configured times (BID = 2, TID = 3)."""
     at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     """Fixed clock time (HH:MM) overriding the configured default."""
@@ -328,7 +338,7 @@ class Course(Frozen):
 
     name: str = Field(min_length=1)
     """Display name ("Blinatumomab Block 1"); the id is the mapping key."""
-    length_days: int | None = Field(default=None, ge=1, le=400)
+    length_days: Int | None = Field(default=None, ge=1, le=400)
     """Days from day 1 of this course to day 1 of the next; null only with `length_not_public`."""
     length_not_public: bool = False
     length_source: str | None = None
@@ -374,11 +384,22 @@ class Phase(Frozen):
     pattern: tuple[ID, ...] = Field(min_length=1)
     """Course ids used in turn: cycle n uses pattern[(n - 1) % len(pattern)]."""
     cycles: int | str = 1
-    """Number of cycles, or the name of a `count` decision."""
-    number_from: int = Field(default=1, ge=1)
+    """Number of cycles (at most MAX_CYCLES), or the name of a `count` decision."""
+    number_from: Int = Field(default=1, ge=1, le=1000)
     """Displayed number of the first cycle (consolidation cycles 5-8: 5)."""
     source: str = Field(min_length=1)
     note: str | None = None
+
+    @field_validator("cycles", mode="before")
+    @classmethod
+    def _cycles(cls, v):
+        # one message, not one per member of the union; `true` is not 1 cycle
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            raise ValueError(f"expected a whole number of cycles or the name of a `count` decision, got {v!r}"[:120])
+        if isinstance(v, int) and v > MAX_CYCLES:  # below 1: checks.py says so
+            raise ValueError(f"a phase has at most {MAX_CYCLES} cycles, got {v:,}" if v < 10**12
+                             else f"a phase has at most {MAX_CYCLES} cycles")
+        return v
 
 
 class Branch(Frozen):
