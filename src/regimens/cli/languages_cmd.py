@@ -29,6 +29,18 @@ def read_reviews(path: str | None) -> str | None:
         raise RegimensError(f"language reviews {path} is not UTF-8 text") from None
 
 
+def patient_language_of(code: str | None, languages_dir: str | None, reviews_path: str | None):
+    """The patient language for --language (None when not given), with the site's review state."""
+    if not code:
+        return None
+    from pathlib import Path
+
+    from regimens.language.site import patient_language
+
+    return patient_language(code, Path(languages_dir) if languages_dir else None,
+                            read_reviews(reviews_path), reviews_path or "language reviews")
+
+
 @click.command("languages")
 @LANG_DIR
 @REVIEWS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from regimens.cli.options import DATE, output_options, patient_options, schedule_options, times_options
+from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, patient_language_of
 from regimens.cli.output import check_writable, emit
 
 
@@ -30,9 +31,13 @@ from regimens.cli.output import check_writable, emit
 @click.option("--tall-man", "tall_man_path", type=click.Path(dir_okay=False),
               help="Tall-man list (YAML `generic: TALLman` or CSV `generic,TALLman`) replacing the "
                    "built-in US list of verified entries.")
+@click.option("--language", "language_code", metavar="CODE", envvar="REGIMENS_LANGUAGE",
+              help="Patient calendar in the patient's language: es, zh_Hans, vi, ar (see `regimens languages`).")
+@LANG_DIR
+@REVIEWS
 @output_options
 def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, patient_name, mrn, dob, allergies,
-          tall_man_path, output, force, **params) -> None:
+          tall_man_path, language_code, languages_dir, reviews_path, output, force, **params) -> None:
     """Printable sheets (HTML or PDF) from a compiled timeline.
 
     \b
@@ -50,13 +55,16 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, patient_na
         raise click.UsageError("--format pdf needs -o FILE (a PDF is not written to the terminal)")
     check_writable(output, force)
     table = load_tall_man(tall_man_path) if tall_man_path else None
+    if language_code and kind != "patient":
+        raise click.UsageError("--language is for --kind patient: staff sheets stay in the site's language")
+    lang = patient_language_of(language_code, languages_dir, reviews_path)
     when = generated_at()
     built = build({**params, "kind": kind})  # the kind decides whether lifetime-dose lines are added
     for w in built.timeline.warnings:
         click.echo(f"regimens: warning: {w}", err=True)
     options = SheetOptions(kind=kind, layout=layout, paper=paper, patient_name=_text(patient_name),
                            mrn=_text(mrn), dob=_text(dob), allergies=_text(allergies), tall_man=table,
-                           generator=f"regimens {__version__}")
+                           generator=f"regimens {__version__}", language=lang)
     html = render_html(built.timeline, Selection(cycle=cycle, phase=phase, date_from=date_from, date_to=date_to),
                        options, when)
     emit(render_pdf(html) if fmt == "pdf" else html.encode("utf-8"), output, force)

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from regimens import __version__
 from regimens.errors import RegimensError
 from regimens.exporters import patient_calendar, sheet_views
+from regimens.language.site import N_, PatientLanguage
 from regimens.schedule.timeline import Cycle, DoseEvent, Timeline
 
 KINDS = ("nurse", "pharmacist", "patient")
@@ -48,6 +49,8 @@ class SheetOptions:
     tall_man: Mapping[str, str] | None = None
     """None means regimens.notation.ismp.DEFAULT_TALL_MAN."""
     generator: str = f"regimens {__version__}"
+    language: PatientLanguage | None = None
+    """Patient calendar only: the patient's language (docs/languages.md). None is English."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,18 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
         raise RegimensError(f"unknown layout {options.layout!r}; use day or overview")
     if options.paper not in PAPERS:
         raise RegimensError(f"unknown paper {options.paper!r}; use letter or a4")
+    lang = options.language if options.language is not None and options.language.lang.code != "en" else None
+    if lang is not None and options.kind != "patient":
+        raise RegimensError("staff sheets stay in the site's language; --language is for --kind patient")
     chosen = select(tl, selection)
     ctx = sheet_views.common(tl, chosen, options, generated_at)
+    tr_text = lang.translator(html=False) if lang else None
+    tr_html = lang.translator(html=True) if lang else None
+    ctx["_"] = _template_gettext(tr_html)
+    ctx["html_lang"] = lang.lang.html_lang if lang else "en"
+    ctx["text_dir"] = lang.lang.direction if lang else "ltr"
+    ctx["unreviewed"] = lang.unreviewed_lines(tr_text) if lang else None
+    ctx["fallback_note"] = None
     ctx["page_size"] = PAPERS[options.paper]
     if options.kind == "nurse":
         ctx.update(sheet_views.nurse(tl, chosen, options))
@@ -131,11 +144,30 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
         ctx.update(sheet_views.pharmacist(tl, chosen, options))
         template = "pharmacist.html.j2"
     else:
-        ctx.update(patient_calendar.patient(tl, chosen, options))
+        ctx.update(patient_calendar.patient(tl, chosen, options, tr_text))
         template = "patient.html.j2"
     html = _environment().get_template(template).render(**ctx)
+    if lang and (tr_text.missing or tr_html.missing):
+        # Some text had no translation and is printed in English: say so on the sheet itself.
+        ctx["fallback_note"] = tr_text.gettext(FALLBACK_NOTE)
+        html = _environment().get_template(template).render(**ctx)
     sheet_views.assert_no_micro(html)
     return html
+
+
+FALLBACK_NOTE = N_("Underlined text is in English: it has no translation yet.")
+
+
+def _template_gettext(tr):
+    """`_()` for templates: the translation (or the visible English fallback) as Markup, with
+    `%(name)s` arguments escaped. Without a translator (English, staff sheets) the message itself."""
+    from markupsafe import escape
+
+    def gettext(message: str, **params) -> str:
+        text = tr.gettext(message) if tr is not None else escape(message)
+        return text % params if params else text
+
+    return gettext
 
 
 _ENV = None

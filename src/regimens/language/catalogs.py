@@ -116,10 +116,17 @@ class Translator:
     def _fallback(self, text: str) -> str:
         self.missing.add(text)
         if self.html:
+            from markupsafe import Markup, escape
+
+            return Markup(f'<span lang="en" dir="ltr" class="untranslated">{escape(text)}</span>')
+        return f"(English) {text}"
+
+    def _found(self, text: str) -> str:
+        if self.html:
             from markupsafe import escape
 
-            return f'<span lang="en" dir="ltr" class="untranslated">{escape(text)}</span>'
-        return f"(English) {text}"
+            return escape(text)  # Markup: a template inserts it as is, and `%` escapes arguments
+        return text
 
     def gettext(self, message: str) -> str:
         if self.is_source:
@@ -127,7 +134,7 @@ class Translator:
         found = self._messages.get(message)
         if not found or not isinstance(found, str):
             return self._fallback(message)
-        return found
+        return self._found(found)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         if self.is_source:
@@ -136,7 +143,7 @@ class Translator:
         if not isinstance(found, tuple) or not all(found):
             return self._fallback(singular if n == 1 else plural)
         index = self._plural(n) if self._plural else (0 if n == 1 else 1)
-        return found[min(index, len(found) - 1)]
+        return self._found(found[min(index, len(found) - 1)])
 
     # dates, months, weekdays in the patient's language (CLDR), Western digits kept for ISMP
     def date(self, d: date, fmt: str = "full") -> str:
