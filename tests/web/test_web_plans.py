@@ -189,3 +189,26 @@ def test_nurse_records_an_administration_with_a_second_checker(verified_plan, as
     a = verified_plan.revisions.get().administrations.get()
     assert a.given_by == users["nurse"] and a.checked_by == users["nurse2"]
     assert b"given" in c.get(reverse("today")).content
+
+
+def test_cease_goes_through_the_library_preview_and_is_stored(plan, as_user):
+    c = as_user("ph1")
+    data = {"kind": "cease", "drug": "blinatumomab", "new_start": "2027-02-15", "cease_why": "toxicity",
+            "reason": "CRS grade 3", "base": "1", "action": "preview", "bsa_formula": "", "mode": "dose"}
+    r = c.post(reverse("plan_change", args=[plan.id]), data)
+    assert r.status_code == 200, r.context["form"].errors
+    changed = r.context["preview_dict"]["status_changed"]
+    # cycle 2 (day 1 2027-02-15) blinatumomab is cancelled; cycle 1 doses stay planned
+    assert changed and {i["cycle_id"] for i in changed} == {"maintenance.c2"}
+    data.update(action="save", previewed=r.context["form"]["previewed"].value())
+    assert c.post(reverse("plan_change", args=[plan.id]), data).status_code == 302
+    stored = load_plan(plan.revisions.get(number=2).plan_text, "r2")
+    assert stored.ceased[0].drug == "blinatumomab" and stored.ceased[0].by == "ph1"
+
+
+def test_a_change_the_protocol_forbids_is_refused_with_the_library_message(plan, as_user):
+    # cycle 2 cannot start before cycle 1 has ended (day 42 = 2027-02-14)
+    r = _change(as_user("ph1"), plan, 1, "preview", new_start="2027-02-01")
+    assert r.status_code == 200 and r.context["preview"] is None
+    assert "2027-02-15" in str(r.context["form"].errors)
+    assert plan.revisions.count() == 1

@@ -33,11 +33,11 @@ class VerificationError(RegimensError):
 
 def compile_plan(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,
                  times: AdministrationTimes | None = None) -> Timeline:
-    """The plan's timeline with patient doses (when it has measurements or modifications): the
-    same path as the CLI's `--plan` (plans.changes.realise: moves, closures, ceased drugs and
-    recorded administrations included), so the service and the command line agree."""
+    """The plan's timeline as the treatment really is (plans.changes.realise: compiled, patient
+    doses, moves, closures, ceased drugs, recorded administrations): the same path as the CLI's
+    `--plan`, so the service, the feeds and the command line agree on every date and dose."""
     extra = {"times": times} if times is not None else {}
-    tl, _ = realise(pf, plan, rounding or load_rules(), **extra)
+    tl, _closures = realise(pf, plan, rounding or load_rules(), **extra)
     return tl
 
 

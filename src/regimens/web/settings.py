@@ -131,7 +131,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "patients"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- sessions, cookies, transport ------------------------------------------------------------

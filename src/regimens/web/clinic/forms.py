@@ -11,7 +11,9 @@ from django.contrib.auth import authenticate, get_user_model
 
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS
 from regimens.errors import RegimensError
-from regimens.plans.plan import Given, Plan, PlanModification, load_plan, merge
+from regimens.plans.changes import Administered, Cease, Move, Resume, preview
+from regimens.plans.plan import Given, Plan, PlanModification, load_plan, merge, same_content
+from regimens.plans.records import CEASE_WHY
 from regimens.plans.verification import compile_plan
 from regimens.protocol.loader import ProtocolFile
 
@@ -106,56 +108,99 @@ class NewPlanForm(MeasurementsMixin):
 
 CHANGE_KINDS = [
     ("actual_start", "Delay or bring forward a cycle (actual day 1)"),
-    ("hold", "Hold a dose (may be given later)"),
+    ("move", "Move a dose or day (and, by mode, the rest of its cycle or everything after)"),
+    ("hold", "Hold a dose or cycle (may be given later)"),
+    ("resume", "Resume what was held"),
     ("omit", "Omit a dose"),
+    ("not_given", "Record a dose as not given"),
+    ("cease", "Cease a drug or all treatment"),
     ("modify", "Modify a dose (e.g. 75% or -25%)"),
     ("measurements", "New measurements"),
 ]
+MODES = [("dose", "only this dose or day"), ("cycle", "it and the rest of its cycle"),
+         ("later", "it and everything after it")]
 
 
 class ChangeForm(MeasurementsMixin):
+    """One change to a plan, as the library's types (plans.plan.Given for delays, holds, omits,
+    modifications and measurements; plans.changes for moves, ceases, resumes, not given), checked
+    by plans.changes.preview, which also says what moves."""
+
     kind = forms.ChoiceField(choices=CHANGE_KINDS, label="Change")
     cycle = forms.ChoiceField(required=False, label="Cycle")
-    new_start = forms.DateField(required=False, widget=DATE, label="Actual day 1")
-    selector = forms.CharField(required=False, max_length=120, label="Dose (cycle:day or cycle:day:drug)",
-                               help_text="e.g. intensive.c2:3 or intensive.c2:3:vincristine; a cycle id alone"
-                                         " means every dose of that cycle")
-    drug = forms.CharField(required=False, max_length=60, label="Drug (for a modification)")
+    selector = forms.CharField(required=False, max_length=120, label="Dose or day (cycle:day or cycle:day:drug)",
+                               help_text="e.g. intensive.c2:3 or intensive.c2:3:vincristine; for a hold or omit,"
+                                         " the cycle alone means every dose of that cycle")
+    new_start = forms.DateField(required=False, widget=DATE, label="Date",
+                                help_text="Actual day 1 of the cycle; the new date of a moved dose; the day"
+                                          " treatment resumes; the first day a ceased drug is not given")
+    at_time = forms.TimeField(required=False, label="New time (moves only, optional)",
+                              widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    mode = forms.ChoiceField(choices=MODES, initial="dose", required=False, label="What moves with it")
+    drug = forms.CharField(required=False, max_length=60, label="Drug (modification or cease; 'all' to cease"
+                                                                " all treatment)")
     change = forms.CharField(required=False, max_length=40, label="Modification (75%, -25%, 1 mg, 750 mg/m2)")
+    cease_why = forms.ChoiceField(required=False, label="Why ceased", choices=[("", "—")] + [
+        (w, w.replace("-", " ")) for w in CEASE_WHY])
     reason = forms.CharField(max_length=300, label="Reason", widget=forms.TextInput)
     note = forms.CharField(required=False, max_length=500, label="Note (kept in the plan's history)")
+    override = forms.CharField(required=False, max_length=300, label="Override (only when a rule allows one)",
+                               help_text="'NAME: why' — lets through a protocol rule that allows a named override")
     base = forms.IntegerField(widget=forms.HiddenInput)
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, pf: ProtocolFile, saved: Plan, cycles: list[tuple[str, str]], *args, **kwargs):
+    def __init__(self, pf: ProtocolFile, saved: Plan, cycles: list[tuple[str, str]], by: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.pf, self.saved = pf, saved
+        self.pf, self.saved, self.by = pf, saved, by
         self.fields["cycle"].choices = [("", "—")] + cycles
-        for f in ("bsa_formula",):
-            self.fields[f].required = False
-        self.candidate: Plan | None = None
+        self.fields["bsa_formula"].required = False
+        self.outcome = None
 
-    def given(self) -> Given:
+    def _target(self) -> str:
         c = self.cleaned_data
-        kind, reason = c["kind"], c["reason"].strip()
+        sel = (c.get("selector") or "").strip() or c.get("cycle")
+        if not sel:
+            raise forms.ValidationError("say which dose: a cycle, or cycle:day[:drug]")
+        return sel
+
+    def _date(self, what: str) -> date:
+        d = self.cleaned_data.get("new_start")
+        if d is None:
+            raise forms.ValidationError(f"{what} needs the date")
+        return d
+
+    def parsed(self) -> tuple[Given, list]:
+        """(plan values to merge, treatment changes) for the chosen kind."""
+        c = self.cleaned_data
+        kind, reason, by = c["kind"], c["reason"].strip(), self.by
         if kind == "actual_start":
-            if not c.get("cycle") or not c.get("new_start"):
-                raise forms.ValidationError("a delay needs the cycle and its actual day 1")
-            return Given(actual_starts={c["cycle"]: c["new_start"]})
+            if not c.get("cycle"):
+                raise forms.ValidationError("a delay needs the cycle")
+            return Given(actual_starts={c["cycle"]: self._date("a delay")}), []
         if kind in ("hold", "omit"):
-            sel = (c.get("selector") or "").strip() or c.get("cycle")
-            if not sel:
-                raise forms.ValidationError("say which dose: a cycle, or cycle:day[:drug]")
-            return Given(**{kind: {sel: reason}})
+            return Given(**{kind: {self._target(): reason}}), []
         if kind == "modify":
             drug, change = (c.get("drug") or "").strip().lower(), (c.get("change") or "").strip()
             if not drug or not change:
                 raise forms.ValidationError("a modification needs the drug and the change (e.g. 75%)")
             return Given(modifications=(PlanModification(drug=drug, change=change, from_cycle=c.get("cycle") or None,
-                                                         reason=reason),))
-        return Given(height_cm=c.get("height_cm"), weight_kg=c.get("weight_kg"), bsa_m2=c.get("bsa_m2"),
-                     age_years=c.get("age_years"), measured_on=c.get("measured_on"),
-                     bsa_formula=c.get("bsa_formula") or None)
+                                                         reason=reason),)), []
+        if kind == "measurements":
+            return Given(height_cm=c.get("height_cm"), weight_kg=c.get("weight_kg"), bsa_m2=c.get("bsa_m2"),
+                         age_years=c.get("age_years"), measured_on=c.get("measured_on"),
+                         bsa_formula=c.get("bsa_formula") or None), []
+        if kind == "move":
+            at = c["at_time"].strftime("%H:%M") if c.get("at_time") else None
+            return Given(), [Move(self._target(), self._date("a move"), at, c.get("mode") or "dose", reason, by,
+                                  (c.get("override") or "").strip() or None)]
+        if kind == "resume":
+            return Given(), [Resume(self._target(), self._date("a resume"), reason, by, c.get("mode") or "dose")]
+        if kind == "not_given":
+            return Given(), [Administered(self._target(), False, None, None, None, by, None, reason)]
+        drug = (c.get("drug") or "").strip().lower()
+        if not drug or not c.get("cease_why"):
+            raise forms.ValidationError("a cease needs the drug (or 'all') and why it is ceased")
+        return Given(), [Cease(None if drug == "all" else drug, self._date("a cease"), c["cease_why"], reason, by)]
 
     def clean(self):
         cleaned = super().clean()
@@ -165,19 +210,21 @@ class ChangeForm(MeasurementsMixin):
             self.add_error("reason", "give the reason for the change")
             return cleaned
         try:
-            g = self.given()
-            if not g.changes_anything():
+            g, changes = self.parsed()
+            if not g.changes_anything() and not changes:
                 raise forms.ValidationError("nothing to record: give a change")
-            candidate = merge(self.saved, self.pf, g)
+            candidate = merge(self.saved, self.pf, g) if g.changes_anything() else self.saved
             if g.modifications:
                 candidate.dosing()  # the library parses and checks the modification
-            compile_plan(self.pf, candidate)
+            self.outcome = preview(self.pf, candidate, changes, base=self.saved,
+                                   override=(cleaned.get("override") or "").strip() or None, by=self.by)
         except forms.ValidationError:
             raise
         except RegimensError as exc:
             self.add_error(_field_for(str(exc), self.fields), str(exc))
             return cleaned
-        self.candidate = candidate
+        if same_content(self.outcome.plan, self.saved):
+            self.add_error(None, "nothing to record: the plan already holds this")
         return cleaned
 
 

@@ -27,8 +27,10 @@ from regimens.errors import RegimensError
 from regimens.exporters.ics import IcsOptions, to_ics
 from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
 from regimens.exporters.tabular import to_json
+from regimens.plans.changes import describe
 from regimens.plans.diff import diff
-from regimens.plans.verification import VerificationError, compile_plan, timeline_digest
+from regimens.plans.plan import describe_given
+from regimens.plans.verification import VerificationError, timeline_digest
 from regimens.protocol.summary import show_text
 from regimens.web.clinic import audit, forms, roles, service
 from regimens.web.clinic.models import (
@@ -268,45 +270,41 @@ def plan_verify(request, plan_id):
 def plan_change(request, plan_id):
     tp = _plan(request, plan_id)
     rev = _latest(tp)
-    base_number = rev.number
+    base = rev
     if request.method == "POST":
         try:
-            base_number = int(request.POST.get("base", ""))
-            base = Revision.objects.get(plan=tp, number=base_number)
+            base = Revision.objects.get(plan=tp, number=int(request.POST.get("base", "")))
         except (ValueError, Revision.DoesNotExist):
             return HttpResponseBadRequest("unknown revision")
-    else:
-        base = rev
     pf, saved, old_tl = service.compiled(base)
     cycles = [(c.cycle_id, f"{c.cycle_id} ({c.phase} cycle {c.cycle}, day 1 {c.start.isoformat()})")
               for c in old_tl.cycles]
-    form = forms.ChangeForm(pf, saved, cycles, request.POST or None, initial={"base": base_number})
+    by = request.user.get_username()
+    form = forms.ChangeForm(pf, saved, cycles, by, request.POST or None, initial={"base": base.number})
     ctx = {"plan": tp, "patient": tp.patient, "rev": rev, "form": form, "preview": None, "conflict": None}
     if request.method == "POST" and form.is_valid():
-        new_tl = compile_plan(pf, form.candidate)
-        preview = diff(old_tl, new_tl)
-        digest = timeline_digest(new_tl)
-        ctx.update(preview=preview, preview_dict=preview.to_dict(), warnings=new_tl.warnings)
+        outcome = form.outcome
+        digest = timeline_digest(outcome.after)
+        ctx.update(preview=outcome.preview, preview_dict=outcome.preview.to_dict(), warnings=outcome.warnings)
         if request.POST.get("action") == "save" and form.cleaned_data.get("previewed") == digest:
             c = form.cleaned_data
-            note = _describe(form)
             try:
-                out = service.record_change(tp, base_number, form.candidate, request.user, note, c["reason"],
-                                            timezone.localdate())
+                out = service.record_change(tp, base.number, outcome.plan, request.user, _describe(form),
+                                            c["reason"].strip(), timezone.localdate())
             except service.Conflict as exc:
                 latest = _latest(tp)
                 _pf, _p, latest_tl = service.compiled(latest)
                 ctx["conflict"] = {"base": exc.base, "latest": latest, "changes": diff(old_tl, latest_tl).to_dict()}
-                audit.record(request.user, "plan.change.refused", f"change on revision {base_number} refused:"
+                audit.record(request.user, "plan.change.refused", f"change on revision {base.number} refused:"
                              f" revision {exc.latest} saved meanwhile", patient=tp.patient, plan=tp)
                 return render(request, "clinic/plan_change.html", ctx, status=409)
             messages.success(request, f"Revision {out.revision.number} saved: awaiting verification by a second"
                                       " pharmacist. Nurse sheets and calendars are withheld until then.")
             return redirect("plan", plan_id=tp.id)
-        # show what moves, then ask for the save with the same values
+        # show what moves, then offer the save of exactly these values
         data = request.POST.copy()
         data["previewed"] = digest
-        form = forms.ChangeForm(pf, saved, cycles, data)
+        form = forms.ChangeForm(pf, saved, cycles, by, data)
         form.is_valid()
         ctx["form"] = form
     return render(request, "clinic/plan_change.html", ctx)
@@ -314,15 +312,8 @@ def plan_change(request, plan_id):
 
 def _describe(form) -> str:
     c = form.cleaned_data
-    kind = dict(forms.CHANGE_KINDS)[c["kind"]]
-    if c["kind"] == "actual_start":
-        text = f"actual start {c['cycle']}={c['new_start'].isoformat()}"
-    elif c["kind"] in ("hold", "omit"):
-        text = f"{c['kind']} {(c.get('selector') or '').strip() or c['cycle']}"
-    elif c["kind"] == "modify":
-        text = f"modify {c['drug'].strip().lower()}={c['change'].strip()}" + (f"@{c['cycle']}" if c.get("cycle") else "")
-    else:
-        text = kind.lower()
+    g, changes = form.parsed()
+    text = describe(changes) if changes else describe_given(g)
     text += f" ({c['reason'].strip()})"
     if c.get("note"):
         text += f" — {c['note'].strip()}"
