@@ -55,3 +55,14 @@ def test_first_start_prints_a_one_time_admin_link(tmp_path):
     # second start: an administrator exists, no link
     with running(data, "--insecure-cookies") as (_base, out):
         assert "/setup/" not in out
+
+
+@pytest.mark.django_db
+def test_tests_run_on_the_database_asked_for():
+    # .ci/run runs tests/web a second time with REGIMENS_DATABASE_URL=postgresql://... (throw-away cluster)
+    import os
+
+    from django.db import connection
+
+    want = "postgresql" if os.environ.get("REGIMENS_DATABASE_URL", "").startswith("postgres") else "sqlite"
+    assert connection.vendor == want
