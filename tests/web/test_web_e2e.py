@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
 from livesrv import manage, running
 
 CHROMIUM = "/usr/bin/chromium"
@@ -68,10 +67,9 @@ class Browser:
 
 
 def test_pharmacists_verify_nurse_prints_delay_moves_dates(tmp_path):
+    from ics_readers import all_parsers
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
-
-    from ics_readers import all_parsers
 
     data = tmp_path / "data"
     data.mkdir(mode=0o700)

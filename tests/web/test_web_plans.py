@@ -92,8 +92,7 @@ def _change(client, plan, base, action, **extra):
 def test_change_is_previewed_before_saving_and_voids_the_release(verified_plan, as_user):
     c = as_user("ph1")
     # cycle 2 starts day 43 (28 days infusion + 14 rest): 2027-01-04 + 42 = 2027-02-15
-    snap = service.snapshot(verified_plan.revisions.get())
-    c2 = [e for e in snap["events"] if e["cycle_id"] == "maintenance.c2"]
+    c2 = service.events(verified_plan.revisions.get(), ["maintenance.c2"])
     assert min(e["date"] for e in c2) == "2027-02-15"
     # a save without the preview shown for exactly this change is only a preview
     r = _change(c, verified_plan, 1, "save")

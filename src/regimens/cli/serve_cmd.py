@@ -106,10 +106,9 @@ def serve_cmd(host, port, database, data_dir, protocols_dir, tz, allowed_hosts, 
 
     if not no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
-    from regimens.web.clinic.views import new_setup_token
-
     import waitress
 
+    from regimens.web.clinic.views import new_setup_token
     from regimens.web.wsgi import application
 
     proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": "x-forwarded-proto"} if behind_proxy else {}

@@ -75,7 +75,7 @@ class NewPlanForm(MeasurementsMixin):
             choices = ([("", "— choose —")] if d.default is None else []) + [
                 (c.value, c.label) for c in d.choices]
             self.fields[f"choice_{name}"] = forms.ChoiceField(
-                choices=choices, initial=d.default, label=d.label, required=True,
+                choices=choices, initial=d.default, label=d.label, required=d.default is None,
                 help_text=f"Default: {d.default or 'none, must be chosen'} — {d.why_default}")
         self.plan: Plan | None = None
 

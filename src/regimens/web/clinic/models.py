@@ -66,7 +66,8 @@ class Revision(models.Model):
     """plans.verification.timeline_digest of the compiled timeline when the revision was made."""
     protocol_hash = models.CharField(max_length=64)
     snapshot = models.BinaryField()
-    """The compiled timeline as JSON (zlib), for pages; downloads and verification recompile."""
+    """The compiled timeline's header (protocol, arm, choices, start, warnings) as JSON (zlib);
+    its events are in RevisionCycle, one row per cycle, so a page decodes only what it shows."""
     note = models.TextField(blank=True, default="")
     reason = models.TextField(blank=True, default="")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -92,6 +93,26 @@ class Revision(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_by_id is not None
+
+
+class RevisionCycle(models.Model):
+    """One cycle of a revision's compiled timeline, stored for pages (downloads and verification
+    recompile from the plan text)."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="cycles")
+    seq = models.PositiveIntegerField()
+    cycle_id = models.CharField(max_length=80)
+    phase = models.CharField(max_length=200)
+    number = models.IntegerField()
+    first = models.DateField()
+    last = models.DateField()
+    count = models.PositiveIntegerField()
+    events = models.BinaryField()
+    """The cycle's events as the timeline JSON records (docs/cli.md), zlib-compressed."""
+
+    class Meta:
+        ordering = ["revision", "seq"]
+        constraints = [models.UniqueConstraint(fields=["revision", "cycle_id"], name="revision_cycle_unique")]
 
 
 class SheetRow(models.Model):

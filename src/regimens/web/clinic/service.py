@@ -22,15 +22,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from regimens.errors import RegimensError
-from regimens.exporters.tabular import patient_dose_text, to_json
-from regimens.notation.ismp import display_drug
+from regimens.exporters.tabular import header as tabular_header
+from regimens.exporters.tabular import patient_dose_text
+from regimens.notation.ismp import display_drug, ismp_clean
 from regimens.plans.plan import Plan, check_protocol, dump_plan, load_plan, next_revision
 from regimens.plans.verification import VerificationError, check_digest, check_verifier, compile_plan, timeline_digest
 from regimens.protocol.catalog import Catalog
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.timeline import Timeline
 from regimens.web.clinic import audit
-from regimens.web.clinic.models import Revision, SheetRow, TreatmentPlan
+from regimens.web.clinic.models import Revision, RevisionCycle, SheetRow, TreatmentPlan
 
 
 class Conflict(RegimensError):
@@ -110,13 +111,42 @@ def compiled(rev: Revision) -> tuple[ProtocolFile, Plan, Timeline]:
     return pf, plan, timeline(pf, plan)
 
 
-def snapshot(rev: Revision) -> dict:
-    """The timeline stored with the revision (JSON with header), for pages: no compile per view."""
+def header(rev: Revision) -> dict:
+    """The stored timeline header of a revision (protocol, arm, choices, start, warnings)."""
     return json.loads(zlib.decompress(rev.snapshot))
 
 
-def _snapshot_bytes(tl: Timeline) -> bytes:
-    return zlib.compress(to_json(tl, with_header=True), 6)
+def cycles(rev: Revision) -> list[RevisionCycle]:
+    """The revision's cycles in timeline order, without their events."""
+    return list(RevisionCycle.objects.filter(revision=rev).defer("events").order_by("seq"))
+
+
+def events(rev: Revision, cycle_ids: list[str] | None = None) -> list[dict]:
+    """Stored events (timeline JSON records) of the given cycles, or of all, in timeline order."""
+    qs = RevisionCycle.objects.filter(revision=rev).order_by("seq")
+    if cycle_ids is not None:
+        qs = qs.filter(cycle_id__in=cycle_ids)
+    out: list[dict] = []
+    for blob in qs.values_list("events", flat=True):
+        out += json.loads(zlib.decompress(blob))
+    return out
+
+
+def _header_bytes(tl: Timeline) -> bytes:
+    return zlib.compress(json.dumps(tabular_header(tl), ensure_ascii=False).encode("utf-8"), 6)
+
+
+def _cycle_rows(rev: Revision, tl: Timeline) -> list[RevisionCycle]:
+    by_cycle: dict[str, list] = {}
+    for e in tl.events:
+        by_cycle.setdefault(e.cycle_id, []).append(e)
+    rows = []
+    for seq, (cid, evs) in enumerate(by_cycle.items()):
+        text = ismp_clean(json.dumps([e.to_dict() for e in evs], ensure_ascii=False, separators=(",", ":")))
+        rows.append(RevisionCycle(revision=rev, seq=seq, cycle_id=cid, phase=evs[0].phase, number=evs[0].cycle,
+                                  first=min(e.date for e in evs), last=max(e.end_date for e in evs), count=len(evs),
+                                  events=zlib.compress(text.encode("utf-8"), 6)))
+    return rows
 
 
 # --- writing revisions ----------------------------------------------------------------------
@@ -141,9 +171,11 @@ def create_plan(patient, plan: Plan, author, note: str = "new plan") -> Saved:
 
 
 def _store(tp: TreatmentPlan, plan: Plan, tl: Timeline, author, note: str, reason: str) -> Revision:
-    return Revision.objects.create(plan=tp, number=plan.revision, plan_text=dump_plan(plan).decode("utf-8"),
-                                   timeline_digest=timeline_digest(tl), protocol_hash=tl.content_hash,
-                                   note=note, reason=reason, author=author, snapshot=_snapshot_bytes(tl))
+    rev = Revision.objects.create(plan=tp, number=plan.revision, plan_text=dump_plan(plan).decode("utf-8"),
+                                  timeline_digest=timeline_digest(tl), protocol_hash=tl.content_hash,
+                                  note=note, reason=reason, author=author, snapshot=_header_bytes(tl))
+    RevisionCycle.objects.bulk_create(_cycle_rows(rev, tl))
+    return rev
 
 
 def record_change(tp: TreatmentPlan, base_number: int, changed: Plan, author, note: str, reason: str,

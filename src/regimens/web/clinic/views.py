@@ -29,7 +29,7 @@ from regimens.exporters.sheet import Selection, SheetOptions, render_html, rende
 from regimens.exporters.tabular import to_json
 from regimens.plans.changes import describe
 from regimens.plans.diff import diff
-from regimens.plans.plan import describe_given
+from regimens.plans.plan import check_protocol, describe_given
 from regimens.plans.verification import VerificationError, timeline_digest
 from regimens.protocol.summary import show_text
 from regimens.web.clinic import audit, forms, roles, service
@@ -170,12 +170,22 @@ def _latest(tp: TreatmentPlan) -> Revision:
 
 def _context(request, tp: TreatmentPlan, view: str) -> dict:
     rev = _latest(tp)
-    snap = service.snapshot(rev)
     audit.record(request.user, f"plan.view.{view}", f"plan {view} viewed (revision {rev.number})",
                  patient=tp.patient, plan=tp, revision=rev)
-    return {"plan": tp, "patient": tp.patient, "rev": rev, "snap": snap, "head": snap["timeline"],
+    cycles = service.cycles(rev)
+    return {"plan": tp, "patient": tp.patient, "rev": rev, "head": service.header(rev), "cycles": cycles,
             "revisions": list(tp.revisions.select_related("author", "verified_by").order_by("-number")),
             "view": view, "released_ok": tp.released_id == rev.id}
+
+
+def _chosen_cycle(request, cycles) -> str | None:
+    """The cycle asked for (?cycle=ID), else the first one not over yet, else the first."""
+    ids = [c.cycle_id for c in cycles]
+    want = request.GET.get("cycle")
+    if want in ids:
+        return want
+    today = timezone.localdate()
+    return next((c.cycle_id for c in cycles if c.last >= today), ids[0] if ids else None)
 
 
 @require(roles.VIEW)
@@ -183,21 +193,17 @@ def _context(request, tp: TreatmentPlan, view: str) -> dict:
 def plan(request, plan_id):
     tp = _plan(request, plan_id)
     ctx = _context(request, tp, "timeline")
-    events = ctx["snap"]["events"]
-    cycles = list(dict.fromkeys(e["cycle_id"] for e in events))
-    want = request.GET.get("cycle")
-    if want not in cycles:
-        want = next((e["cycle_id"] for e in events if e["date"] >= timezone.localdate().isoformat()),
-                    cycles[0] if cycles else None)
-    ctx.update(cycles=[_cycle_row(events, c) for c in cycles], cycle=want,
-               events=service.for_display([e for e in events if e["cycle_id"] == want]))
+    want = _chosen_cycle(request, ctx["cycles"])
+    ctx.update(cycle=want, events=service.for_display(service.events(ctx["rev"], [want]) if want else []))
     return render(request, "clinic/plan.html", ctx)
 
 
-def _cycle_row(events, cid):
-    evs = [e for e in events if e["cycle_id"] == cid]
-    return {"id": cid, "phase": evs[0]["phase"], "cycle": evs[0]["cycle"], "first": evs[0]["date"],
-            "last": max(e["end_date"] for e in evs), "count": len(evs)}
+def _months(first: date, last: date) -> list[str]:
+    out, y, m = [], first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
 
 @require(roles.VIEW)
@@ -205,24 +211,25 @@ def _cycle_row(events, cid):
 def plan_month(request, plan_id):
     tp = _plan(request, plan_id)
     ctx = _context(request, tp, "month")
-    events = ctx["snap"]["events"]
-    months = sorted({e["date"][:7] for e in events})
+    cycles = ctx["cycles"]
+    months = _months(min(c.first for c in cycles), max(c.last for c in cycles)) if cycles else []
     want = request.GET.get("month")
     if want not in months:
         now = timezone.localdate().isoformat()[:7]
         want = now if now in months else (months[0] if months else now)
     y, m = (int(x) for x in want.split("-"))
+    lo = date(y, m, 1)
+    hi = date(y + (m == 12), m % 12 + 1, 1)
+    shown = [c.cycle_id for c in cycles if c.first < hi and c.last >= lo]
     by_day: dict[str, list] = {}
-    for e in events:
+    for e in service.events(ctx["rev"], shown):
         if e["date"][:7] == want and e["kind"] != "phase":
             by_day.setdefault(e["date"], []).append(e)
     by_day = {k: service.for_display(v) for k, v in by_day.items()}
-    weeks = []
-    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(y, m):
-        weeks.append([{"date": d, "in_month": d.month == m, "events": by_day.get(d.isoformat(), [])}
-                      for d in week])
+    weeks = [[{"date": d, "in_month": d.month == m, "events": by_day.get(d.isoformat(), [])} for d in week]
+             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(y, m)]
     i = months.index(want) if want in months else 0
-    ctx.update(month=date(y, m, 1), weeks=weeks, months=months,
+    ctx.update(month=lo, weeks=weeks, months=months,
                prev_month=months[i - 1] if i > 0 else None,
                next_month=months[i + 1] if i + 1 < len(months) else None,
                weekdays=list(calendar.day_name))
@@ -234,7 +241,10 @@ def plan_month(request, plan_id):
 def plan_working(request, plan_id):
     tp = _plan(request, plan_id)
     ctx = _context(request, tp, "working")
-    ctx["doses"] = service.for_display([e for e in ctx["snap"]["events"] if e.get("working") or e["kind"] == "administration"])
+    want = _chosen_cycle(request, ctx["cycles"])
+    evs = service.events(ctx["rev"], [want]) if want else []
+    ctx.update(cycle=want, doses=service.for_display(
+        [e for e in evs if e.get("working") or e["kind"] == "administration"]))
     return render(request, "clinic/plan_working.html", ctx)
 
 
@@ -276,9 +286,15 @@ def plan_change(request, plan_id):
             base = Revision.objects.get(plan=tp, number=int(request.POST.get("base", "")))
         except (ValueError, Revision.DoesNotExist):
             return HttpResponseBadRequest("unknown revision")
-    pf, saved, old_tl = service.compiled(base)
-    cycles = [(c.cycle_id, f"{c.cycle_id} ({c.phase} cycle {c.cycle}, day 1 {c.start.isoformat()})")
-              for c in old_tl.cycles]
+    saved = service.plan_of(base)
+    pf = service.protocol(saved.protocol.id)
+    try:
+        check_protocol(saved, pf, "this plan")
+    except RegimensError as exc:
+        messages.error(request, str(exc))
+        return redirect("plan", plan_id=tp.id)
+    cycles = [(c.cycle_id, f"{c.cycle_id} ({c.phase} cycle {c.number}, from {c.first.isoformat()})")
+              for c in service.cycles(base)]
     by = request.user.get_username()
     form = forms.ChangeForm(pf, saved, cycles, by, request.POST or None, initial={"base": base.number})
     ctx = {"plan": tp, "patient": tp.patient, "rev": rev, "form": form, "preview": None, "conflict": None}
@@ -294,7 +310,8 @@ def plan_change(request, plan_id):
             except service.Conflict as exc:
                 latest = _latest(tp)
                 _pf, _p, latest_tl = service.compiled(latest)
-                ctx["conflict"] = {"base": exc.base, "latest": latest, "changes": diff(old_tl, latest_tl).to_dict()}
+                ctx["conflict"] = {"base": exc.base, "latest": latest,
+                                   "changes": diff(outcome.before, latest_tl).to_dict()}
                 audit.record(request.user, "plan.change.refused", f"change on revision {base.number} refused:"
                              f" revision {exc.latest} saved meanwhile", patient=tp.patient, plan=tp)
                 return render(request, "clinic/plan_change.html", ctx, status=409)

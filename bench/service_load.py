@@ -1,0 +1,261 @@
+"""Load on the clinic service (run by hand: python bench/service_load.py [--patients N] [--users N]).
+
+Seeds a throw-away SQLite database (or REGIMENS_BENCH_DATABASE_URL, e.g. a PostgreSQL database
+made for it) with 10,000 patients, each with a verified plan (a fifth of them on the longest
+shipped protocol, NCT02877303: 24 cycles, about 1,800 events), starts `regimens serve` on
+127.0.0.1 with a free port, and lets 20 concurrent users sign in, browse and record changes
+(preview, then save) for a bounded number of rounds. Prints p50/p95 per page type and the
+number of failed requests; the server is stopped by its process id at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+PASSWORD = "bench-long-password-1"
+LONGEST = "nct02877303"
+OTHERS = ("nct03114865", "nct03739814")
+
+
+def seed(data: Path, patients: int, users: int) -> dict:
+    os.environ.update(env(data))
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from regimens.plans.plan import Given, merge
+    from regimens.plans.verification import compile_plan, timeline_digest
+    from regimens.web.clinic import service
+    from regimens.web.clinic.models import Patient, Revision, RevisionCycle, SheetRow, TreatmentPlan
+
+    call_command("migrate", verbosity=0)
+    pharm = Group.objects.get(name="pharmacist")
+    people = []
+    for i in range(users + 1):
+        u = User.objects.create_user(f"ph{i}", password=PASSWORD)
+        u.groups.add(pharm)
+        people.append(u)
+    verifier = people[-1]
+    templates = {}
+    for pid in (LONGEST, *OTHERS):
+        pf = service.protocol(pid)
+        plan = merge(None, pf, Given(start=date(2027, 1, 4), height_cm=175, weight_kg=80, age_years=45,
+                                     arm="1"))
+        tl = compile_plan(pf, plan)
+        from regimens.plans.plan import dump_plan
+
+        templates[pid] = (dump_plan(plan).decode(), timeline_digest(tl), tl.content_hash,
+                          service._header_bytes(tl), tl)
+    now = timezone.now()
+    pts = Patient.objects.bulk_create([Patient(display_name=f"Patient {i:05d}", record_number=f"B{i:05d}")
+                                       for i in range(patients)], batch_size=2000)
+    plans, revs, owner = [], [], {}
+    for i, p in enumerate(pts):
+        pid = LONGEST if i % 5 == 0 else OTHERS[i % 2]
+        author = people[i % users]
+        tp = TreatmentPlan(patient=p, protocol_id=pid, created_by=author, latest_number=1)
+        text, digest, chash, snap, _tl = templates[pid]
+        rev = Revision(plan=tp, number=1, plan_text=text, timeline_digest=digest, protocol_hash=chash, snapshot=snap,
+                       note="seeded", author=author, verified_by=verifier, verified_at=now, verified_digest=digest)
+        tp.released = rev
+        plans.append(tp)
+        revs.append(rev)
+        owner.setdefault(author.username, []).append((str(tp.id), pid))
+    for tp in plans:
+        tp.released = None
+    TreatmentPlan.objects.bulk_create(plans, batch_size=2000)
+    Revision.objects.bulk_create(revs, batch_size=500)
+    for tp, rev in zip(plans, revs, strict=True):
+        tp.released = rev
+    TreatmentPlan.objects.bulk_update(plans, ["released"], batch_size=2000)
+    cyc = {pid: service._cycle_rows(revs[0], t[4]) for pid, t in templates.items()}
+    RevisionCycle.objects.bulk_create([
+        RevisionCycle(revision=rev, seq=c.seq, cycle_id=c.cycle_id, phase=c.phase, number=c.number, first=c.first,
+                      last=c.last, count=c.count, events=c.events)
+        for tp, rev in zip(plans, revs, strict=True) for c in cyc[tp.protocol_id]], batch_size=2000)
+    # the nurses' index only for the shorter protocols (the long one adds ~1,000 rows per plan)
+    rows = []
+    for tp, rev in zip(plans, revs, strict=True):
+        if tp.protocol_id != LONGEST:
+            for e in templates[tp.protocol_id][4].administrations():
+                rows.append(SheetRow(revision=rev, plan=tp, uid=e.uid, date=e.date, time=e.time, kind=e.kind,
+                                     title=e.title, cycle_id=e.cycle_id, day=e.day))
+    SheetRow.objects.bulk_create(rows, batch_size=5000)
+    return owner
+
+
+def env(data: Path) -> dict:
+    return {"REGIMENS_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "regimens.web.settings",
+            "REGIMENS_DATABASE_URL": os.environ.get("REGIMENS_BENCH_DATABASE_URL")
+            or f"sqlite:///{data / 'regimens.sqlite3'}", "REGIMENS_SECRET_KEY": "bench-" + "k" * 44}
+
+
+class User:
+    def __init__(self, base: str, name: str, plans: list, stats, failures, deadline: float, think: float):
+        self.base, self.name, self.plans, self.stats, self.failures = base, name, plans, stats, failures
+        self.deadline, self.think = deadline, think
+        self.rng = random.Random("think" + name)
+        self.jar = http.cookiejar.CookieJar()
+        self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.refused = 0
+
+    def req(self, kind: str, path: str, data: dict | None = None, expect=(200, 302)) -> str:
+        if self.think:  # a person reads the page before the next click
+            time.sleep(self.rng.uniform(0.5, 1.5) * self.think)
+        url = self.base + path
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        r = urllib.request.Request(url, data=body, headers={"Referer": url})
+        t = time.perf_counter()
+        try:
+            with self.http.open(r, timeout=60) as resp:
+                text = resp.read().decode("utf-8", "replace")
+                code = resp.status
+        except urllib.error.HTTPError as exc:
+            text, code = exc.read().decode("utf-8", "replace"), exc.code
+        except OSError as exc:
+            text, code = str(exc), 0
+        self.stats[kind].append((time.perf_counter() - t) * 1000)
+        if code not in expect:
+            why = re.findall(r'<p class="error"[^>]*>([^<]+)</p>|<div class="error" role="alert">\s*<p>([^<]+)', text)
+            self.failures.append((kind, path, code, why[:2]))
+            if os.environ.get("BENCH_DEBUG"):
+                Path(os.environ["BENCH_DEBUG"]).write_text(f"{data}\n{text}")
+        return text
+
+    @staticmethod
+    def token(html: str) -> str:
+        m = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        return m.group(1) if m else ""
+
+    def run(self, rounds: int) -> None:
+        page = self.req("login page", "/login/")
+        self.req("sign in", "/login/", {"csrfmiddlewaretoken": self.token(page), "username": self.name,
+                                        "password": PASSWORD})
+        rng = random.Random(self.name)
+        longest = [p for p in self.plans if p[1] == LONGEST]
+        for _ in range(rounds):
+            if time.monotonic() > self.deadline:
+                break
+            self.req("patients search", "/patients/?q=" + urllib.parse.quote(f"Patient {rng.randrange(10000):05d}"))
+            pid, proto = rng.choice(self.plans)
+            self.req("plan page (longest protocol)" if proto == LONGEST else "plan page", f"/plans/{pid}/")
+            lp = rng.choice(longest)[0]
+            self.req("plan page (longest protocol)", f"/plans/{lp}/?cycle=maintenance.c{rng.randrange(1, 16)}")
+            self.req("month view", f"/plans/{pid}/month/?month=2027-0{rng.randrange(1, 10)}")
+            self.req("dose working", f"/plans/{pid}/working/")
+            # a change on one of this user's own plans: preview, then save what was previewed
+            cid, _proto = rng.choice(self.plans)
+            form = self.req("change form", f"/plans/{cid}/change/")
+            base = re.search(r'name="base" value="(\d+)"', form)
+            cycle = re.findall(r'<option value="([a-z0-9_.-]+\.c\d+)"', form)
+            if not base or not cycle:
+                self.failures.append(("change form", cid, "no form"))
+                continue
+            # hold one day of a cycle (a day with no dose is refused by the library: try another)
+            for _try in range(6):
+                data = {"csrfmiddlewaretoken": self.token(form), "kind": "hold", "mode": "dose",
+                        "selector": f"{rng.choice(cycle)}:{rng.choice((1, 1, 8, 15))}", "reason": "bench",
+                        "base": base.group(1), "action": "preview", "bsa_formula": ""}
+                pv = self.req("change preview", f"/plans/{cid}/change/", data)
+                prev = re.search(r'name="previewed" value="([0-9a-f]{64})"', pv)
+                if prev:
+                    break
+                self.refused += 1
+            else:
+                continue
+            data.update(action="save", previewed=prev.group(1), csrfmiddlewaretoken=self.token(pv))
+            # urllib follows the redirect to the plan page, which confirms the save
+            done = self.req("change save", f"/plans/{cid}/change/", data)
+            if "saved: awaiting verification" not in done:
+                self.failures.append(("change save", cid, "not saved"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--patients", type=int, default=10_000)
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--max-seconds", type=int, default=600)
+    ap.add_argument("--think", type=float, default=1.0, help="mean seconds a user reads a page (0: none)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        t = time.perf_counter()
+        owner = subprocess_seed(data, args.patients, args.users)
+        print(f"seeded {args.patients} patients in {time.perf_counter() - t:.0f} s")
+        regimens = str(Path(sys.executable).with_name("regimens"))
+        proc = subprocess.Popen([regimens, "serve", "--port", "0", "--data-dir", str(data), "--insecure-cookies",
+                                 "--threads", os.environ.get("BENCH_THREADS", "8"), "--no-migrate"], env={**os.environ, **env(data)},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            base = None
+            for line in proc.stdout:
+                m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+                if m:
+                    base = m.group(1)
+                    break
+            if base is None:
+                raise SystemExit("server did not start")
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            stats: dict[str, list[float]] = defaultdict(list)
+            failures: list = []
+            deadline = time.monotonic() + args.max_seconds
+            people = [User(base, name, plans, stats, failures, deadline, args.think) for name, plans in sorted(owner.items())]
+            t = time.perf_counter()
+            threads = [threading.Thread(target=u.run, args=(args.rounds,)) for u in people]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            wall = time.perf_counter() - t
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+    total = sum(len(v) for v in stats.values())
+    print(f"{len(people)} concurrent users, {total} requests in {wall:.0f} s, failed requests: {len(failures)}"
+          f" (changes the library refused, shown as a message: {sum(u.refused for u in people)})")
+    for f in failures[:10]:
+        print("  failed:", f)
+    print(f"{'page type':<32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
+    for kind, xs in sorted(stats.items()):
+        xs = sorted(xs)
+        p95 = xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+        print(f"{kind:<32} {len(xs):>5} {statistics.median(xs):>8.0f} {p95:>8.0f}")
+
+
+def subprocess_seed(data: Path, patients: int, users: int) -> dict:
+    """Seed in a child process, so this one never holds Django or a database connection."""
+    import json
+
+    here = str(Path(__file__).parent)
+    code = (f"import json, sys; sys.path.insert(0, {here!r}); from service_load import seed; from pathlib import Path;"
+            f" print(json.dumps(seed(Path({str(data)!r}), {patients}, {users})))")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env(data)}, capture_output=True,
+                         text=True, check=False)
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
