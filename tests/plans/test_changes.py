@@ -290,3 +290,23 @@ def test_the_service_path_realises_the_same_timeline():
     assert _dates(served, "main.c1", 8, "vincristine") == [(date(2027, 3, 30), time(9))]
     assert timeline_digest(served) == timeline_digest(realise(PF, out.plan)[0])
     assert timeline_digest(served) != timeline_digest(compile_plan(PF, _plan()))
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--move", "main.c1.d8", "--mode", "dose"), "give SELECTOR=YYYY-MM-DD"),
+    (("--move", "main.c1.d8=2027-03-30"), "--move needs --mode"),
+    (("--move", "main.c1.d8=2027-03-30T25:00", "--mode", "dose"), "HH:MM"),
+    (("--move", "main.c9.d8=2027-03-30", "--mode", "dose"), "matches no event"),
+    (("--given", "main.c1:1", "--given-at", "2027-03-22T09:00", "--dose-given", "1 mg"), "names 5 doses"),  # dexamethasone, 2 × cyclophosphamide, doxorubicin, vincristine
+    (("--given", "main.c1:1:doxorubicin", "--given-at", "soon", "--dose-given", "1 mg"), "YYYY-MM-DDTHH:MM"),
+    (("--given", "main.c1:1:doxorubicin", "--given-at", "2027-03-22T09:00", "--dose-given", "1 ug"), "unit"),
+    (("--cease", "vincristine"), "--cease-from"),
+    (("--prior", "doxorubicin-equivalent=abc"), "amount and a unit"),
+    (("--resume", "main.c2=2027-04-20"), "not on hold"),
+    (("--closures", "no-such-file.yaml"), "not found"),
+])
+def test_bad_change_options_are_one_line_exit_2(planfile, run_cli, args, words):
+    before = planfile.read_bytes()
+    code, _, err = run_cli("plan", "record", str(planfile), *args, "--reason", "x", "--by", "AP")
+    assert code == 2 and words in err and err.count("\n") == 1, err
+    assert planfile.read_bytes() == before

@@ -6,6 +6,7 @@ Plan files hold patient measurements: written atomically with owner-only permiss
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
@@ -135,7 +136,7 @@ def plan_show(plan_file: str, protocols_dir: str | None, fmt: str, history: bool
     except RegimensError as exc:
         status = f"PROBLEM: {exc}"
     if fmt == "json":
-        data = {"plan": plan.model_dump(mode="json"), "protocol_status": status}
+        data = {"plan": plan.model_dump(mode="json", by_alias=True), "protocol_status": status}
         if plan.measurements:
             m = plan.measurements.to_measurements()
             data["bsa_m2"] = m.bsa
@@ -263,6 +264,8 @@ def _changes(params: dict, by: str, mode: str | None, preview_only: bool = False
         if not eq or not sel.strip():
             raise RegimensError(f"--move {text!r}: give SELECTOR=YYYY-MM-DD (e.g. intensive.c2.d8=2027-02-02)")
         day, _, hhmm = when.strip().partition("T")
+        if hhmm and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", hhmm):
+            raise RegimensError(f"--move {text!r}: the time must be HH:MM, 00:00 to 23:59 (e.g. =2027-02-02T10:00)")
         out.append(Move(sel.strip(), parse_date(day, f"--move {sel}"), hhmm or None, mode or "dose", reason, by,
                         params.get("override")))
     if params.get("cease"):

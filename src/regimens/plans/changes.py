@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
+from pydantic import ValidationError
+
 from regimens.dosing.doses import resolve_doses
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError
@@ -134,7 +136,18 @@ def _need(value: str | None, what: str, option: str) -> str:
 
 def record(plan: Plan, change: Change, tl: Timeline | None = None) -> Plan:
     """The plan with the change added (no revision bump; `plan.next_revision` does that). `tl` is
-    the realised timeline before the change, needed to resolve an administration's dose."""
+    the realised timeline before the change, needed to resolve an administration's dose. A value
+    the plan format refuses (a time 25:00) is a PlanError naming the field."""
+    try:
+        return _record(plan, change, tl)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "value"
+        msg = "a time is HH:MM, 00:00 to 23:59" if where == "at" else err["msg"].removeprefix("Value error, ")
+        raise PlanError(f"{where} {err.get('input')!r}: {msg}") from None
+
+
+def _record(plan: Plan, change: Change, tl: Timeline | None) -> Plan:
     if isinstance(change, Move):
         if change.mode not in MOVE_MODES:
             raise PlanError(f"unknown move mode {change.mode!r}; use one of {', '.join(MOVE_MODES)}")
@@ -267,7 +280,8 @@ def targets(events: list[DoseEvent], target: str) -> list[DoseEvent]:
 def _one_dose(tl: Timeline, target: str) -> DoseEvent:
     found = [e for e in targets(list(tl.events), target) if e.kind == KIND_ADMINISTRATION]
     if len(found) != 1:
-        names = ", ".join(f"{e.title} {e.date} {e.time or ''}".strip() for e in found[:4])
+        names = ", ".join(f"{e.title} {e.date} {e.time.strftime('%H:%M') if e.time else ''}".strip()
+                          for e in found[:4])
         raise PlanError(f"{target!r} names {len(found)} doses ({names}); name one: its uid or CYCLE_ID:DAY:DRUG#N")
     return found[0]
 
