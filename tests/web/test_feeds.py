@@ -68,6 +68,7 @@ def test_a_feed_from_creation_to_revocation(plan, as_user, client, patient, capl
     assert b"webcal://" in page.content and page.content.count(b"<svg") == 2 and b"Shown only now" in page.content
     for needle in (b"Google", b"iPhone", b"Outlook", b"Android", b"Mac"):
         assert needle in page.content
+    assert b"feeds/handout.css" in page.content  # the page prints as the patient's handout
     # nothing verified yet: no calendar, and the plan page (shown again) never carries the token
     assert fetch(client, token).status_code == 503
     assert token.encode() not in ph1.get(reverse("plan", args=[plan.id])).content
