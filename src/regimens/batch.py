@@ -186,9 +186,12 @@ def _date(text: str, col: str, where: str) -> date:
     if not _ISO.match(text):
         raise RowError(f"{where}: {col} {text!r} is not in YYYY-MM-DD form (e.g. 2027-01-04)")
     try:
-        return date.fromisoformat(text)
+        d = date.fromisoformat(text)
     except ValueError:
         raise RowError(f"{where}: {col} {text!r} is not a real date; write YYYY-MM-DD") from None
+    if not 1900 <= d.year <= 2199:  # as on the command line (cli/options.py)
+        raise RowError(f"{where}: {col} {text!r} is outside the years 1900-2199; check the year")
+    return d
 
 
 def _number(text: str, col: str, where: str) -> float:

@@ -38,3 +38,26 @@ class RequestError(RegimensError):
 
 class PlanError(RegimensError):
     """A patient plan file is unreadable or does not match the protocol it names."""
+
+
+MAX_INPUT_BYTES = 20_000_000
+"""Largest input file read (a patients file of 100,000 rows is about 10 MB): `/dev/zero` or a
+mistaken huge file is refused instead of filling memory."""
+
+
+def read_text(path, what: str, error: type[RegimensError] = RegimensError) -> str:
+    """The UTF-8 text of an input file, read at most MAX_INPUT_BYTES; every failure is `error`
+    naming `what` (e.g. "plan file 'p.yaml'"), never the file's content."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise error(f"{what} not found") from None
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror or type(exc).__name__}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise error(f"{what} is larger than {MAX_INPUT_BYTES // 1_000_000} MB; is it the right file?")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text; save it as UTF-8") from None

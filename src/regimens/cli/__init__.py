@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         rv = cli.main(args=argv, prog_name="regimens", standalone_mode=False)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full or closed stdout is reported here, not at interpreter exit
         return rv if isinstance(rv, int) else 0
     except click.exceptions.Abort:
         click.echo("regimens: aborted", err=True)
@@ -36,6 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("regimens: interrupted; no output was written", err=True)
         return 130
+    except OSError as exc:
+        # Files are written by cli/output.py, which reports its own failures: an OSError that
+        # gets here is standard output (a full disk, a closed pipe) while a command printed.
+        if debug:
+            raise
+        _quiet_stdout()
+        click.echo(f"regimens: error: cannot write to standard output: {exc.strerror or type(exc).__name__}",
+                   err=True)
+        return 2
     except Exception as exc:  # pragma: no cover - the last line of defence
         if debug:
             raise
@@ -45,6 +56,17 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 1
+
+
+def _quiet_stdout() -> None:
+    # the unwritten bytes would fail again when Python exits: drop them
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def _one_line(text: str) -> str:

@@ -81,13 +81,11 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
     from regimens.batch import BatchContext, default_kinds, parse_kinds, read_patients
     from regimens.cli.pipeline import generated_at
 
-    try:
-        text = Path(patients).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RegimensError(f"patients file {patients!r} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegimensError(f"cannot read patients file {patients!r}: "
-                            f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
+    from regimens.errors import read_text
+
+    text = read_text(patients, f"patients file {patients!r}")
+    if tz is not None:
+        _check_zone(tz)  # once for the batch, not once per row
     kinds = parse_kinds(outputs, "--outputs") if outputs else default_kinds()
     rows = read_patients(text)
     if not rows:
@@ -166,6 +164,16 @@ def _run(rows, ctx, outdir: str, force: bool, jobs: int) -> list[tuple[int, str,
             if stop.is_set():
                 raise KeyboardInterrupt
     return results
+
+
+def _check_zone(tz: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RegimensError(f"--tz {tz!r} is not a time zone; give an IANA name such as America/Chicago"
+                            " or Europe/Berlin") from None
 
 
 def _ignore_sigint() -> None:

@@ -8,15 +8,21 @@ from datetime import date
 import click
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+"""Dates accepted on the command line and in batch files."""
 
 
 def parse_date(text: str, what: str = "date") -> date:
     if not _ISO.match(text.strip()):
         raise click.BadParameter(f"{what} {text!r} is not in YYYY-MM-DD form (e.g. 2027-01-04)")
     try:
-        return date.fromisoformat(text.strip())
+        d = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise click.BadParameter(f"{what} {text!r} is not a real date ({exc}); write YYYY-MM-DD") from None
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:
+        # a schedule runs years past its start: near year 9999 it would leave the calendar
+        raise click.BadParameter(f"{what} {text!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}; check the year")
+    return d
 
 
 class DateType(click.ParamType):

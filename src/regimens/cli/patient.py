@@ -15,7 +15,7 @@ import click
 from regimens.cli.options import parse_date, parse_pairs
 from regimens.dosing.doses import parse_modification
 from regimens.dosing.rounding import RoundingRules, load_rules
-from regimens.errors import PlanError, RegimensError
+from regimens.errors import PlanError, RegimensError, read_text
 from regimens.plans.plan import (
     Given,
     Plan,
@@ -30,23 +30,15 @@ from regimens.schedule.timeline import Timeline
 
 
 def read_plan(path: str) -> Plan:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"plan file {path!r} not found; create one with `regimens plan new`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"cannot read plan file {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    return load_plan(text, path)
+    if not Path(path).exists():
+        raise PlanError(f"plan file {path!r} not found; create one with `regimens plan new`")
+    return load_plan(read_text(path, f"plan file {path!r}", PlanError), path)
 
 
 def read_rounding(path: str | None) -> RoundingRules:
     if path is None:
         return load_rules()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegimensError(f"cannot read rounding file {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    return load_rules(text, path)
+    return load_rules(read_text(path, f"rounding file {path!r}"), path)
 
 
 def _reason_for(params: dict[str, Any], option: str, values: tuple[str, ...]) -> str:

@@ -140,20 +140,19 @@ class Measurements:
         if self.height_cm is not None and self.weight_kg is not None:
             bmi = self.weight_kg / (self.height_cm / 100) ** 2
             if not BMI_RANGE[0] <= bmi <= BMI_RANGE[1]:
+                # No values in the message: a batch log must not carry a row's measurements
+                # (docs/batch.md); the person who typed them has them in front of them.
                 raise RequestError(
-                    f"height {format_number(self.height_cm)} cm and weight"
-                    f" {format_number(self.weight_kg)} kg do not fit one person (BMI"
-                    f" {format_number(bmi, 0)} kg/m²); check they are not swapped or in other units"
+                    f"height and weight do not fit one person (their BMI is outside"
+                    f" {BMI_RANGE[0]:g}-{BMI_RANGE[1]:g} kg/m²); check they are not swapped or in other units"
                 )
             calc = self.bsa_calculated
             _check_range(f"BSA calculated from height and weight ({FORMULAS[self.formula].name})",
                          calc, BSA_RANGE, "m²")
             if self.bsa_m2 is not None and abs(self.bsa_m2 - calc) > BSA_TOLERANCE * calc:
                 raise RequestError(
-                    f"BSA {format_number(self.bsa_m2)} m² disagrees with height"
-                    f" {format_number(self.height_cm)} cm and weight {format_number(self.weight_kg)} kg"
-                    f" ({FORMULAS[self.formula].name} gives {format_number(calc)} m², more than"
-                    f" {BSA_TOLERANCE:.0%} apart); correct one, or give --bsa or height/weight alone"
+                    f"the BSA given disagrees with height and weight ({FORMULAS[self.formula].name},"
+                    f" more than {BSA_TOLERANCE:.0%} apart); correct one, or give --bsa or height/weight alone"
                 )
 
     @property

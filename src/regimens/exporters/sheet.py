@@ -139,7 +139,10 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
         ctx.update(sheet_views.nurse(tl, chosen, options))
         template = "nurse_day.html.j2" if options.layout == "day" else "nurse_overview.html.j2"
         if not ctx["days"]:
-            raise RegimensError(f"the selection ({chosen.label}) has no administrations; nothing to give or sign")
+            # Not an error: the sheet itself says so (a batch row's other outputs still get written,
+            # and a nurse handed this page knows there is nothing to sign rather than a missing page).
+            template = "nurse_empty.html.j2"
+            ctx["empty_label"] = chosen.label
     elif options.kind == "pharmacist":
         ctx.update(sheet_views.pharmacist(tl, chosen, options))
         template = "pharmacist.html.j2"

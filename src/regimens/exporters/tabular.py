@@ -45,6 +45,18 @@ def to_json(tl: Timeline, with_header: bool = False) -> bytes:
     return (ismp_clean(text) + "\n").encode("utf-8")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1`, `@SUM`,
+    `-2+3`) gets a leading apostrophe (OWASP CSV injection): protocol notes and a plan's
+    `--reason` are text someone typed. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(tl: Timeline) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
@@ -53,7 +65,7 @@ def to_csv(tl: Timeline) -> bytes:
         row = e.to_dict()
         if row["working"]:
             row["working"] = row["working"]["formula"]
-        w.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
+        w.writerow({k: "" if row[k] is None else csv_cell(row[k]) for k in CSV_FIELDS})
     return ismp_clean(buf.getvalue()).encode("utf-8")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 # US list: only entries verified in ../shared/reference/safety-notation-and-exports.md
 # (ISMP/FDA list, ASHP monograph titles, an ISMP table copy). cycloPHOSphamide and
@@ -33,11 +33,17 @@ DEFAULT_TALL_MAN: Mapping[str, str] = {
 def format_number(value: float | Decimal, max_decimals: int = 3) -> str:
     """Format a dose number the ISMP way: no trailing zeros, leading zero below 1."""
     d = Decimal(str(value))
-    if max_decimals is not None:
-        q = d.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
-        # a small non-zero dose must never print as 0: keep 3 significant digits instead
-        d = q if (q != 0 or d == 0) else Decimal(format(d, ".3g"))
-    text = format(d.normalize(), "f")
+    if not d.is_finite():
+        return str(value)  # never a dose (the models refuse it), but an error message may quote it
+    with localcontext() as ctx:
+        # enough digits for any float: quantize fails once a result has more than the context's
+        # precision (28), which a mistyped 1e30 would reach
+        ctx.prec = max(28, d.adjusted() + (max_decimals or 0) + 3)
+        if max_decimals is not None:
+            q = d.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_UP)
+            # a small non-zero dose must never print as 0: keep 3 significant digits instead
+            d = q if (q != 0 or d == 0) else Decimal(format(d, ".3g"))
+        text = format(d.normalize(), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):

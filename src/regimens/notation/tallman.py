@@ -13,18 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from regimens.errors import RegimensError
+from regimens.errors import RegimensError, read_text
 
 
 def load_tall_man(path: str | Path) -> dict[str, str]:
     """`generic: TALLman` pairs from a .yaml/.yml or .csv file, checked entry by entry."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RegimensError(f"--tall-man {path}: cannot read the file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise RegimensError(f"--tall-man {path}: not UTF-8 text; save the list as UTF-8") from None
+    text = read_text(p, f"--tall-man {path}")
     if p.suffix.lower() == ".csv":
         pairs = _csv_pairs(text, path)
     elif p.suffix.lower() in (".yaml", ".yml"):

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
 from regimens.dosing.doses import Modification, parse_modification
-from regimens.errors import PlanError, RequestError
+from regimens.errors import PlanError, ProtocolError, RequestError
 from regimens.notation.ismp import format_number
 from regimens.plans.records import (
     PlanAdministration,
@@ -128,10 +128,20 @@ class Plan(_Frozen):
 
 
 def load_plan(text: str, name: str) -> Plan:
+    from regimens.protocol.loader import parse_text
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{name}: not a readable plan file ({' '.join(str(exc).split())})") from None
+        # The protocol reader's rules: duplicate keys refused (YAML would keep the last one
+        # silently), aliases budgeted, tags refused; its messages give a position, never the
+        # file's text (a plan path may name any file).
+        data, _ = parse_text(text, name) if text.strip() else (None, None)
+    except ProtocolError as exc:
+        d = exc.diagnostics[0]
+        if "a protocol file is a YAML mapping" in d.message:
+            data = None
+        else:
+            where = f" {d.path}:" if d.path else ""
+            raise PlanError(f"{name}:{d.line}:{d.col}:{where} not a readable plan file: {d.message}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PlanError(f"{name}: not a regimens plan file (expected `format: {FORMAT}`);"
                         " create one with `regimens plan new`")

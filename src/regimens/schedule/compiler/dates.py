@@ -29,6 +29,12 @@ def _anchor(slots: list[_Slot], request: ScheduleRequest) -> tuple[list[Cycle], 
     for s in slots:
         if s.cycle_id in request.actual_starts:
             start = request.actual_starts[s.cycle_id]
+            if not cycles and start < request.start:
+                # the first cycle cannot begin before the day the timeline starts
+                raise RequestError(
+                    f"--actual-start {s.cycle_id}={start} is before --start {request.start}; day 1 of the first"
+                    f" cycle is --start: give --start {start} instead, or a later actual start"
+                )
             if cycles and cycles[-1].start > start:
                 raise RequestError(
                     f"--actual-start {s.cycle_id}={start} is before the start of {cycles[-1].cycle_id}"
