@@ -49,9 +49,9 @@ LOADER: type = _FastLoader or yaml.SafeLoader
 
 MAX_FILE_BYTES = 2_000_000
 """A protocol is a few tens of kB; anything this large is not one (or is /dev/zero)."""
-MAX_NODES = 200_000
-"""Values after expanding YAML aliases. The largest shipped protocol has about 4,000; a
-"billion laughs" file (aliases of aliases) would have billions."""
+MAX_NODES = 50_000
+"""Values (scalars, lists, mappings) after expanding YAML aliases. The largest shipped protocol
+has under 1,000; a "billion laughs" file (aliases of aliases) would have billions."""
 MAX_DEPTH = 40
 """Nesting depth after expanding aliases; a protocol needs about 10."""
 
@@ -223,11 +223,11 @@ def parse_text(text: str, filename: str, loader: type | None = None) -> tuple[di
         data = walk.value(root, ())
     except _TooBig as exc:
         if exc.node is None:
-            raise _at(filename, root.start_mark, f"this file is {exc.what}; a protocol has a few thousand values"
+            raise _at(filename, root.start_mark, f"this file is {exc.what}; a protocol has under 1,000 values"
                                                  f" about 10 levels deep") from None
         raise _at(filename, exc.node.start_mark, f"YAML aliases (*name) expand this file to {exc.what}: the value"
                                                  f" anchored here is repeated {exc.repeats:,} times or more;"
-                                                 " write values out (a protocol has a few thousand)") from None
+                                                 " write values out (a protocol has under 1,000)") from None
     lines = walk.lines
     if walk.problems:
         raise ProtocolError(sorted(

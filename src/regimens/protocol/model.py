@@ -20,7 +20,7 @@ ID = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 # Limits no real protocol reaches (docs/protocol-format.md "Limits"); they keep a valid-looking
 # file from asking for a schedule that would run for hours or fill memory.
 MAX_CYCLES = 200
-"""Cycles of one phase (the longest maintenance in the library has 39 four-week cycles)."""
+"""Cycles of one phase (the most in the shipped library: 15)."""
 MAX_VALUE = 1e7
 """Largest dose value or cap in any unit (units/m2 of asparaginase are in the thousands)."""
 Int = Annotated[int, Strict()]
