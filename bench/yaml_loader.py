@@ -19,8 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from regimens.errors import ProtocolError  # noqa: E402
-from regimens.protocol import loader  # noqa: E402
+from regimens.errors import ProtocolError
+from regimens.protocol import loader
 
 RUNS = 15
 

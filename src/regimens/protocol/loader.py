@@ -200,8 +200,8 @@ def parse_text(text: str, filename: str, loader: type | None = None) -> tuple[di
             if "end of stream" in (exc.problem or ""):
                 mark = exc.context_mark
         if "maximum nesting depth" in problem:
-            raise _at(filename, mark, f"nested too deeply (YAML allows at most 1000 levels; a protocol"
-                                      f" needs about 10)") from None
+            raise _at(filename, mark, "nested too deeply (YAML allows at most 1000 levels; a protocol"
+                                      " needs about 10)") from None
         raise _at(filename, mark, f"YAML syntax error: {problem}; check indentation and quoting") from None
     except yaml.reader.ReaderError as exc:
         # A control character (or a lone surrogate) that YAML forbids anywhere in the text.
