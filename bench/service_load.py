@@ -71,7 +71,7 @@ def seed(data: Path, patients: int, users: int) -> dict:
                                        for i in range(patients)], batch_size=2000)
     plans, revs, owner = [], [], {}
     for i, p in enumerate(pts):
-        pid = LONGEST if i % 5 == 0 else OTHERS[i % 2]
+        pid = LONGEST if (i // users) % 5 == 0 else OTHERS[i % 2]
         author = people[i % users]
         tp = TreatmentPlan(patient=p, protocol_id=pid, created_by=author, latest_number=1)
         text, digest, chash, snap, _tl = templates[pid]

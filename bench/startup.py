@@ -15,7 +15,8 @@ from pathlib import Path
 
 REGIMENS = str(Path(sys.executable).with_name("regimens"))
 HEAVY = ("weasyprint", "jinja2", "icalendar", "pydantic", "yaml", "dateutil", "regimens.schedule.compiler",
-         "regimens.protocol.loader", "regimens.exporters", "regimens.dosing.doses", "concurrent.futures")
+         "regimens.protocol.loader", "regimens.exporters", "regimens.dosing.doses", "concurrent.futures",
+         "django", "waitress", "whitenoise", "regimens.web")
 RUNS = 20
 
 
