@@ -145,7 +145,7 @@ def test_bsa_given_with_height_and_weight_is_never_silent(run_cli):
     # weight would give. Mosteller: sqrt(170 * 70 / 3600) = 1.818 -> 1.82 m2.
     code, out, err = run_cli("timeline", P, *START, "--format", "json", "--bsa", "1.8", "--height", "170",
                              "--weight", "70")
-    assert code == 0 and out.startswith("[")
+    assert code == 0 and out.startswith("{")
     assert "1.8 m²" in err and "1.82 m²" in err and "Traceback" not in err
 
 
@@ -216,8 +216,12 @@ def test_existing_output_is_replaced_with_force(run_cli, tmp_path):
     target = tmp_path / "timeline.json"
     target.write_bytes(b"previous contents\n")
     code, out, err = run_cli("timeline", P, *START, "--format", "json", "-o", str(target), "--force")
-    assert (code, out, err) == (0, "", "")
-    assert target.read_bytes().startswith(b"[")
+    assert (code, out) == (0, "")
+    size = target.stat().st_size
+    assert err == f"regimens: wrote {target} ({size / 1000:.1f} kB)\n"  # every write says so on stderr
+    assert target.read_bytes().startswith(b'{\n  "format": 2,')
+    code, out, err = run_cli("timeline", P, *START, "--format", "json", "-o", str(target), "--force", "-q")
+    assert (code, out, err) == (0, "", "")  # -q: nothing on stderr
     assert [p.name for p in tmp_path.iterdir()] == ["timeline.json"]
 
 

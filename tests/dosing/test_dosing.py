@@ -458,7 +458,7 @@ def test_cli_timeline_json_with_height_and_weight(tmp_path, run_cli):
     code, out, err = run_cli("timeline", str(path), "--start", "2027-01-04", "--height", "180",
                              "--weight", "80", "--age", "61", "--format", "json")
     assert code == 0, err
-    events = json.loads(out)
+    events = json.loads(out)["events"]
     cyc = next(e for e in events if e["drug"] == "cyclophosphamide" and e["cycle"] == 1)
     assert (cyc["patient_dose"], cyc["patient_unit"]) == (600, "mg")  # 300 × 2.0
     assert cyc["working"]["formula"] == "300 mg/m² × 2 m² = 600 mg"
@@ -487,7 +487,7 @@ def test_cli_modify_needs_reason_and_applies(tmp_path, run_cli):
     code, out, err = run_cli(*base, "--modify", "cyclophosphamide=50%@main.c2", "--reason", "cystitis",
                              "--hold", "main.c3:1", "--omit", "main.c1:1:vincristine")
     assert code == 0, err
-    ev = json.loads(out)
+    ev = json.loads(out)["events"]
     cyc = {e["cycle"]: e for e in ev if e["drug"] == "cyclophosphamide"}
     assert (cyc[1]["patient_dose"], cyc[2]["patient_dose"]) == (600, 300)  # 50 % × 600
     assert cyc[3]["status"] == "held" and cyc[3]["status_reason"] == "cystitis"

@@ -274,3 +274,64 @@ def test_default_tall_man_list_is_the_verified_us_one(run_cli, tmp_path):
     assert code == 0, err
     # a site list replaces the built-in one: only its own entries are applied
     assert "cycloPHOSphamide" in html and "DOXOrubicin" not in html and "doxorubicin" in html
+
+
+def test_long_pdf_in_parallel_page_groups_is_one_tagged_reproducible_document(timeline, monkeypatch):
+    """Hyper-CVAD cycle 3 laid out in groups of four pages on two processes: the same bytes as one
+    process, numbered 1..n of n, one structure tree, and each group's font subsets under a tag of
+    their own."""
+    import pikepdf
+
+    from regimens.exporters import pdf
+
+    tl = timeline("nct02877303")
+    html = render_html(tl, Selection(cycle="intensive.c3"), SheetOptions(kind="nurse"), GEN)
+    monkeypatch.setattr(pdf, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(pdf, "GROUP_PAGES", 4)
+    n = html.count('<section class="page')
+    assert n > 4
+    two = render_pdf(html, jobs=2)
+    assert render_pdf(html, jobs=1) == two
+    pages = _pdf_pages(two)
+    assert [re.search(r"Page (\d+) of (\d+)", p).groups() for p in pages] == [(str(i), str(n)) for i in range(1, n + 1)]
+    with pikepdf.open(io.BytesIO(two)) as doc:
+        tree = doc.Root.StructTreeRoot
+        document = tree.K[0]
+        assert document.S == "/Document" and len(document.K) == n  # one section element per page
+        assert all(kid.P.objgen == document.objgen for kid in document.K)
+        assert [int(p.obj.StructParents) for p in doc.pages] == list(range(n))
+        assert int(tree.ParentTreeNextKey) == n
+
+        def tags(page):
+            return {str(f.BaseFont).split("+")[0] for _, f in page.obj.Resources.Font.items()}
+
+        assert tags(doc.pages[0]) and not tags(doc.pages[0]) & tags(doc.pages[4])  # groups 1 and 2
+        assert doc.Root.MarkInfo.Marked and str(doc.Root.Lang) == "en"
+
+
+def test_take_home_days_are_listed_not_given(timeline):
+    """NCT02877303 maintenance: mercaptopurine by mouth three times a day at home (protocol file,
+    maintenance course). Those days have nothing for a nurse to give: they are listed several to a
+    page, each day with its three times, instead of a signing page each."""
+    tl = timeline("nct02877303")
+    html = render_html(tl, Selection(), SheetOptions(kind="nurse"), GEN)
+    home = re.findall(r'<section class="page nurse-home".*?</section>', html, re.DOTALL)
+    days = re.findall(r'<section class="page nurse-day".*?</section>', html, re.DOTALL)
+    assert home and days
+    assert len(home) + len(days) < 150  # was 547 pages, one per day
+    for page in home:
+        assert "IV" not in re.sub(r"<[^>]+>", " ", page).split()  # nothing by vein on a take-home page
+        assert "☐ name" not in page  # no "given by" signing boxes
+    # every day whose only doses are by mouth and include mercaptopurine keeps its three doses, at
+    # the default three-times-daily times, on one row
+    given: dict = {}
+    for e in tl.events:
+        if e.kind in ("administration", "premedication"):
+            given.setdefault(e.date, []).append(e)
+    oral_mp = [d for d, evs in given.items()
+               if all(e.route == "PO" for e in evs) and any(e.drug == "mercaptopurine" for e in evs)]
+    assert len(oral_mp) > 400
+    text = " ".join(home)
+    assert text.count("08:00, 14:00, 20:00 <strong>mercaptopurine") == len(oral_mp)
+    rows = re.findall(r"<tr>\s*<td><strong>([^<]+)</strong></td>", text)
+    assert len(rows) == len(set(rows))  # a day is listed once

@@ -165,10 +165,10 @@ def test_timeline_from_plan_and_overrides(tmp_path, proto, run_cli):
             "-o", str(out))
     code, stdout, err = run_cli("timeline", "--plan", str(out), "--format", "json")
     assert code == 0, err
-    cyc = [e for e in json.loads(stdout) if e["drug"] == "cyclophosphamide"]
+    cyc = [e for e in json.loads(stdout)["events"] if e["drug"] == "cyclophosphamide"]
     assert cyc[0]["patient_dose"] == 600  # 300 mg/m² × 2.0 m²
     code, stdout, err = run_cli("timeline", "--plan", str(out), "--bsa", "1.5", "--format", "json")
-    cyc = [e for e in json.loads(stdout) if e["drug"] == "cyclophosphamide"]
+    cyc = [e for e in json.loads(stdout)["events"] if e["drug"] == "cyclophosphamide"]
     assert cyc[0]["patient_dose"] == 450  # options win: 300 × 1.5
     other = tmp_path / "othertest.yaml"
     other.write_text(OTHER)

@@ -323,13 +323,13 @@ def test_cli_actual_start_and_start_at(run_cli):
     code, out, err = run_cli("timeline", P, "--start", "2027-01-04", "--arm", "A",
                              "--actual-start", "block-2.c1=2027-02-08", "--format", "json")
     assert code == 0 and err == ""
-    phases = [(e["cycle_id"], e["date"]) for e in json.loads(out) if e["kind"] == "phase"]
+    phases = [(e["cycle_id"], e["date"]) for e in json.loads(out)["events"] if e["kind"] == "phase"]
     assert phases == [("block-1.c1", "2027-01-04"), ("block-2.c1", "2027-02-08"),
                       ("block-3.c1", "2027-03-08"), ("hsct.c1", "2027-04-05")]
     code, out, err = run_cli("timeline", P, "--start", "2027-02-08", "--arm", "B",
                              "--start-at", "blina-block-1", "--format", "json")
     assert code == 0 and err == ""
-    phases = [(e["cycle_id"], e["date"]) for e in json.loads(out) if e["kind"] == "phase"]
+    phases = [(e["cycle_id"], e["date"]) for e in json.loads(out)["events"] if e["kind"] == "phase"]
     assert phases == [("blina-block-1.c1", "2027-02-08"), ("blina-block-2.c1", "2027-03-15"),
                       ("hsct.c1", "2027-04-19")]
 

@@ -388,7 +388,7 @@ def test_cli_list_show_and_json(run_cli):
         assert text in out
     code, out, _ = run_cli("timeline", P, "--start", "2027-01-04", "--format", "json")
     assert code == 0
-    events = json.loads(out)
+    events = json.loads(out)["events"]
     assert "µg" not in out and "ug/day" not in out
     assert [e["date"] for e in events if e["drug"] == "methotrexate" and e["route"] == "IT"] == [
         "2027-01-05", "2027-02-01", "2027-02-16", "2027-03-15"]

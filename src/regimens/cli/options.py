@@ -75,7 +75,15 @@ def schedule_options(f):
     return f
 
 
+def _set_quiet(ctx: click.Context, _param, value: bool) -> bool:
+    if value:
+        ctx.meta["regimens.quiet"] = True
+    return value
+
+
 def output_options(f):
+    f = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                     help="No progress bar and no `wrote FILE` line (errors and warnings still show).")(f)
     f = click.option("--force", is_flag=True, help="Replace an existing output file.")(f)
     f = click.option("-o", "--output", type=click.Path(dir_okay=False),
                      help="Write to this file instead of standard output.")(f)

@@ -267,8 +267,35 @@ def locked(path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def emit(data: bytes, path: str | None, force: bool) -> None:
-    """Write to `path` atomically, or to standard output (`path` None or `-`)."""
+def quiet() -> bool:
+    """-q was given (or there is no command context, as in library-style calls)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("regimens.quiet"))
+
+
+def size_text(n: int) -> str:
+    """`812 bytes`, `41.8 kB`, `1.2 MB` (decimal units, as file managers show them)."""
+    if n < 1000:
+        return f"{n} bytes"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def report_written(path: str, data: bytes, pages: int | None = None) -> None:
+    """`regimens: wrote FILE (N pages, SIZE)` on stderr, unless -q."""
+    if quiet():
+        return
+    import click
+
+    what = f"{pages} page{'s' if pages != 1 else ''}, " if pages is not None else ""
+    click.echo(f"regimens: wrote {path} ({what}{size_text(len(data))})", err=True)
+
+
+def emit(data: bytes, path: str | None, force: bool, pages: int | None = None) -> None:
+    """Write to `path` atomically (and say so on stderr), or to standard output (`path` None or `-`)."""
     if path is None or _is_stdout(path):
         out = sys.stdout
         if out is None:
@@ -282,3 +309,4 @@ def emit(data: bytes, path: str | None, force: bool) -> None:
                                 " give -o FILE") from None
     else:
         write_atomic(path, data, force)
+        report_written(path, data, pages)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
 
 from regimens.cli.options import DATE, output_options, patient_options, schedule_options, times_options
 from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, patient_language_of
-from regimens.cli.output import check_writable, emit
+from regimens.cli.output import check_writable, emit, quiet
 
 
 @click.command()
@@ -22,8 +27,11 @@ from regimens.cli.output import check_writable, emit
 @click.option("--phase", metavar="NAME", help="Only this phase (id or name).")
 @click.option("--from", "date_from", type=DATE, help="Only events on or after this date.")
 @click.option("--to", "date_to", type=DATE, help="Only events on or before this date.")
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default=None,
+              help="Default: from the -o file's extension (.pdf or .html).")
 @click.option("--paper", type=click.Choice(["letter", "a4"]), default="letter", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Processes laying out a long PDF in page groups. Default: all cores.")
 @click.option("--patient-name", help="Printed on the sheet only when given.")
 @click.option("--mrn", help="Medical record number, printed only when given.")
 @click.option("--dob", help="Date of birth as it should be printed, only when given.")
@@ -36,24 +44,35 @@ from regimens.cli.output import check_writable, emit
 @LANG_DIR
 @REVIEWS
 @output_options
-def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, patient_name, mrn, dob, allergies,
+def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, patient_name, mrn, dob, allergies,
           tall_man_path, language_code, languages_dir, reviews_path, output, force, **params) -> None:
     """Printable sheets (HTML or PDF) from a compiled timeline.
 
     \b
-    regimens sheet nct03114865 --start 2027-01-04 --kind nurse --cycle 1 -o c1.html
-    regimens sheet nct03114865 --start 2027-01-04 --kind patient --format pdf -o calendar.pdf
+    regimens sheet nct03114865 --start 2027-01-04 --kind nurse --cycle 1 -o c1.pdf
+    regimens sheet nct03114865 --start 2027-01-04 --kind patient -o calendar.pdf
 
-    A PDF is written only with -o (it is binary); patient identifiers are printed only when given.
+    The format follows the -o extension (.pdf or .html); without -o, HTML goes to a pipe, never
+    to the terminal. Patient identifiers are printed only when given.
     """
     from regimens import __version__
     from regimens.cli.pipeline import build, generated_at
     from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
     from regimens.notation.tallman import load_tall_man
 
+    fmt = output_format(fmt, output)
+    if kind != "nurse" and layout != "day":
+        raise click.UsageError(f"--layout {layout} is for the nurse sheet only; leave it out with --kind {kind}")
     if fmt == "pdf" and output is None:
         raise click.UsageError("--format pdf needs -o FILE (a PDF is not written to the terminal)")
+    if output is None and sys.stdout.isatty():
+        raise click.UsageError("a sheet is a document, not terminal text: give -o FILE.pdf or -o FILE.html "
+                               "(or pipe the HTML: ... | less)")
     check_writable(output, force)
+    if fmt == "pdf":
+        from regimens.exporters.pdf import check_available
+
+        check_available()  # a missing Pango is one line before any work
     table = load_tall_man(tall_man_path) if tall_man_path else None
     if language_code and kind != "patient":
         raise click.UsageError("--language is for --kind patient: staff sheets stay in the site's language")
@@ -67,7 +86,41 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, patient_na
                            generator=f"regimens {__version__}", language=lang)
     html = render_html(built.timeline, Selection(cycle=cycle, phase=phase, date_from=date_from, date_to=date_to),
                        options, when)
-    emit(render_pdf(html) if fmt == "pdf" else html.encode("utf-8"), output, force)
+    if fmt == "html":
+        emit(html.encode("utf-8"), output, force)
+        return
+    from regimens.exporters.pdf import page_count
+
+    with progress_bar("laying out pages") as progress:
+        data = render_pdf(html, jobs=jobs or os.cpu_count() or 1, progress=progress)
+    emit(data, output, force, pages=page_count(data))
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """--format, or the -o extension; a contradiction (-o x.pdf --format html) is refused."""
+    suffix = Path(output).suffix.lower() if output else ""
+    implied = {".pdf": "pdf", ".html": "html", ".htm": "html"}.get(suffix)
+    if fmt and implied and fmt != implied:
+        raise click.UsageError(f"--format {fmt} contradicts -o {output} ({suffix} is {implied}); "
+                               f"give -o with a .{fmt} name or leave --format out")
+    if fmt is None and output and implied is None:
+        raise click.UsageError(f"-o {output}: cannot tell the format from {suffix or 'a name without an extension'}; "
+                               "end the name in .pdf or .html, or give --format")
+    return fmt or implied or "html"
+
+
+@contextmanager
+def progress_bar(label: str):
+    """A progress callback: a bar on a terminal (stderr) unless -q, nothing otherwise."""
+    if quiet() or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+        def update(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        yield update
 
 
 def _text(value: str | None) -> str | None:

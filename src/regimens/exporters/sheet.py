@@ -8,7 +8,6 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -191,22 +190,9 @@ def _environment():
     return _ENV
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    # The sheet is self-contained; refusing every fetch keeps a stray URL in user text inert.
-    raise ValueError(f"sheets load no external resources ({url})")
+def render_pdf(html: str, jobs: int = 1, progress=None) -> bytes:
+    """The sheet as a tagged PDF/UA-1 document (regimens.exporters.pdf: long documents are laid
+    out in parallel page groups when `jobs` > 1; the bytes do not depend on `jobs`)."""
+    from regimens.exporters import pdf
 
-
-def render_pdf(html: str) -> bytes:
-    """Lay out the HTML with WeasyPrint as a tagged PDF/UA-1 document (accessible structure).
-
-    The creation and modification dates come from the `dcterms.created/modified` meta elements the
-    template writes from the generation time, so two runs give identical bytes."""
-    try:
-        import weasyprint
-    except ImportError:
-        raise RegimensError(
-            "PDF output needs WeasyPrint: pip install 'regimens[pdf]' (or use --format html)") from None
-    doc = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch)
-    # A fixed identifier derived from the content keeps the bytes reproducible.
-    ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    return doc.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=ident)
+    return pdf.render_pdf(html, jobs=jobs, progress=progress)

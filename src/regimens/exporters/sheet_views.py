@@ -42,6 +42,11 @@ def long_date(d: date) -> str:
     return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def short_date(d: date) -> str:
+    """`Mon 4 Jan 2027`: still unambiguous, short enough for a table cell."""
+    return f"{WEEKDAYS[d.weekday()][:3]} {d.day} {MONTHS[d.month - 1][:3]} {d.year}"
+
+
 def clean(text: str | None) -> str:
     return ismp_clean(text or "")
 
@@ -184,14 +189,54 @@ def _where(evs: list[DoseEvent]) -> str:
     return " + ".join(parts)
 
 
+ORAL = ("PO", "ORAL")
+
+
+def at_home(evs: list[DoseEvent], hospital_days: set[date], d: date) -> bool:
+    """A day whose only doses are tablets or liquids by mouth, outside a hospital stay: the patient
+    takes them at home, so there is nothing for a nurse to give and sign that day."""
+    return d not in hospital_days and all(
+        (e.route or "").upper() in ORAL and not e.continuous for e in evs)
+
+
+def _hospital_days(tl: Timeline) -> set[date]:
+    days: set[date] = set()
+    for e in tl.events:
+        if e.kind == "hospitalization":
+            d = e.date
+            while d <= e.end_date:
+                days.add(d)
+                d = date.fromordinal(d.toordinal() + 1)
+    return days
+
+
 def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
     table = options.tall_man
     by_day: OrderedDict[date, list[DoseEvent]] = OrderedDict()
     for e in chosen.events:
         if e.kind in GIVEN and chosen.date_from <= e.date <= chosen.date_to:
             by_day.setdefault(e.date, []).append(e)
-    days = []
+    # Continuous infusions and other events, indexed once (not rescanned for every day).
+    continuous = [e for e in tl.events if e.kind in GIVEN and e.continuous]
+    others = [e for e in tl.events if e.kind not in GIVEN and e.kind not in ("phase", "rest")]
+    hospital = _hospital_days(tl)
+    days: list[dict[str, Any]] = []
+    home: list[dict[str, Any]] = []  # take-home days waiting to be put on a page
+
+    def flush_home() -> None:
+        if home:
+            days.extend(_home_pages(home, options.paper))
+            home.clear()
+
     for d, evs in by_day.items():
+        also = [clean(f"{ALSO.get(e.kind, e.kind)}: {e.title}") + (f" (to {e.end_date.isoformat()})" if e.end_date != e.date else "")
+                for e in others if e.date <= d <= e.end_date]
+        first = evs[0]
+        if at_home(evs, hospital, d):
+            home.append({"date": short_date(d), "iso": d.isoformat(), "cycle": first.cycle, "day": first.day,
+                         "phase": clean(first.phase), "rows": [_row(e, table) for e in evs], "also": also})
+            continue
+        flush_home()
         flags = []
         for e in evs:
             if e.step:
@@ -207,13 +252,10 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
         running = [
             f"{drug_name(e, table)} {_written(e)} {e.route or ''} since {e.date.isoformat()}, "
             f"last day {e.end_date.isoformat()}"
-            for e in tl.events if e.kind in GIVEN and e.continuous and e.date < d <= e.end_date
+            for e in continuous if e.date < d <= e.end_date
         ]
-        also = [clean(f"{ALSO.get(e.kind, e.kind)}: {e.title}") + (f" (to {e.end_date.isoformat()})" if e.end_date != e.date else "")
-                for e in tl.events if e.kind not in GIVEN and e.kind not in ("phase", "rest") and e.date <= d <= e.end_date]
-        first = evs[0]
         page = {
-            "date": long_date(d), "iso": d.isoformat(), "where": clean(_where(evs)),
+            "kind": "day", "date": long_date(d), "iso": d.isoformat(), "where": clean(_where(evs)),
             "cycle": first.cycle, "day": first.day, "phase": clean(first.phase),
             "flags": [clean(f) for f in dict.fromkeys(flags)],
             "running": [clean(r) for r in running], "also": also,
@@ -221,7 +263,75 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
         chunks = _paginate([_row(e, table) for e in evs], page, options.paper)
         for n, rows in enumerate(chunks, start=1):
             days.append({**page, "rows": rows, "part": n, "parts": len(chunks)})
+    flush_home()
     return {"days": days, "orientation": "landscape"}
+
+
+def _home_lines(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A day's take-home doses, the same dose at several times on one line (`08:00, 14:00, 20:00`)."""
+    lines: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+    for r in rows:
+        key = (r["drug"], r["written"], r["calculated"], r["route"], r["status"], tuple(r["flags"]))
+        line = lines.setdefault(key, {**r, "times": [], "numbers": []})
+        if r["time"]:
+            line["times"].append(r["time"])
+        if r["dose_no"]:
+            line["numbers"].append(r["dose_no"].split(" of ")[0])
+            line["of"] = r["dose_no"].split(" of ")[1]
+    for line in lines.values():
+        n = line["numbers"]
+        line["dose_no"] = (f"dose{'s' if len(n) > 1 else ''} {', '.join(n)} of {line['of']}" if n else "")
+    return list(lines.values())
+
+
+def _home_row_mm(day: dict[str, Any]) -> float:
+    lines = sum(_lines(f"{' '.join(x['times'])} {x['drug']} {x['written']} {x['calculated']} {x['route']} "
+                       f"{x['dose_no']}", 80) for x in day["lines"]) + len(day["also"])
+    return max(8.5, lines * 4.2 + 3.0)
+
+
+HOME_NOTES_MM = 4.0
+
+
+def _home_pages(home: list[dict[str, Any]], paper: str) -> list[dict[str, Any]]:
+    """Take-home days, several to a page: one row per day with every dose on it; each drug's notes
+    (the same every day) once under the table."""
+    room = PAGE_H_MM.get(paper, 187.0) - 92.0
+    chunks: list[list[dict[str, Any]]] = [[]]
+    used = 0.0
+    notes: set[str] = set()
+    for day in home:
+        day["lines"] = _home_lines(day["rows"])
+        h = _home_row_mm(day)
+        new = {f"{r['drug']}: {n}" for r in day["rows"] for n in r["notes"]} - notes
+        extra = sum(_lines(n, 170) for n in new) * HOME_NOTES_MM
+        if chunks[-1] and used + h + extra > room:
+            chunks.append([])
+            used, notes = 0.0, set()
+            new = {f"{r['drug']}: {n}" for r in day["rows"] for n in r["notes"]}
+            extra = sum(_lines(n, 170) for n in new) * HOME_NOTES_MM
+        chunks[-1].append(day)
+        notes |= new
+        used += h + extra
+    pages = []
+    for rows in chunks:
+        a, b = rows[0], rows[-1]
+        phases = " + ".join(dict.fromkeys(r["phase"] for r in rows))
+        by_drug: OrderedDict[str, list[str]] = OrderedDict()
+        for day in rows:
+            for r in day["rows"]:
+                for n in r["notes"]:
+                    if n not in by_drug.setdefault(r["drug"], []):
+                        by_drug[r["drug"]].append(n)
+        pages.append({
+            "kind": "home", "date": a["date"] if a is b else f"{a['date']} to {b['date']}", "iso": a["iso"],
+            "where": phases, "cycle": a["cycle"], "day": a["day"], "home": rows,
+            "notes": [(drug, " ".join(n if n.endswith((".", ")")) else n + "." for n in ns))
+                      for drug, ns in by_drug.items() if ns],
+            "flags": [], "running": [], "also": [], "rows": [r for day in rows for r in day["rows"]],
+            "part": 1, "parts": 1,
+        })
+    return pages
 
 
 # Printable height of a landscape page (paper height minus the 10 mm + 13 mm margins), and rough

@@ -19,6 +19,16 @@ CSV_FIELDS = [
 ]
 
 
+def measurements_record(m: Any) -> dict[str, Any] | None:
+    """The measurements doses were calculated from, with units in the key names; None without."""
+    if m is None:
+        return None
+    import dataclasses
+
+    fields = dataclasses.asdict(m) if dataclasses.is_dataclass(m) else dict(m)
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
+
+
 def header(tl: Timeline) -> dict[str, Any]:
     """What every output says about where it came from."""
     return {
@@ -33,14 +43,20 @@ def header(tl: Timeline) -> dict[str, Any]:
         "choices": dict(tl.choices),
         "start": tl.start.isoformat(),
         "revision": tl.revision,
+        "measurements": measurements_record(tl.measurements),
         "warnings": list(tl.warnings),
     }
 
 
-def to_json(tl: Timeline, with_header: bool = False) -> bytes:
-    """A JSON list of events (docs/cli.md). `with_header` wraps it as {"timeline": ..., "events": [...]}."""
+JSON_FORMAT = 2
+"""Version of the JSON layout: 2 is the object with `timeline` and `events` (1 was a bare list)."""
+
+
+def to_json(tl: Timeline) -> bytes:
+    """{"format": 2, "timeline": {protocol identity, arm, choices, plan revision, measurements,
+    warnings}, "events": [...]} (docs/cli.md): the events never travel without where they came from."""
     events = [e.to_dict() for e in tl.events]
-    data: Any = {"timeline": header(tl), "events": events} if with_header else events
+    data = {"format": JSON_FORMAT, "timeline": header(tl), "events": events}
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
     return (ismp_clean(text) + "\n").encode("utf-8")
 
@@ -65,8 +81,17 @@ def to_csv(tl: Timeline) -> bytes:
         row = e.to_dict()
         if row["working"]:
             row["working"] = row["working"]["formula"]
-        w.writerow({k: "" if row[k] is None else csv_cell(row[k]) for k in CSV_FIELDS})
+        w.writerow({k: _csv_value(row[k]) for k in CSV_FIELDS})
     return ismp_clean(buf.getvalue()).encode("utf-8")
+
+
+def _csv_value(v: Any) -> Any:
+    # true/false as spreadsheets and most CSV readers expect (Python would write True/False)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return csv_cell(v)  # text a spreadsheet would run as a formula is neutralised
 
 
 def dose_as_written(e) -> str:
@@ -85,8 +110,16 @@ def patient_dose_text(e) -> str:
     return format_dose(e.patient_dose, e.patient_unit)
 
 
-def to_table(tl: Timeline, tall_man: dict[str, str] | None = None) -> bytes:
-    """A readable text table for the terminal: one line per event."""
+TABLE_COLUMNS = ("date", "time", "cycle", "day", "what", "dose", "route", "patient dose", "note")
+# Columns that may wrap, and the narrowest they get, when the table must fit the terminal.
+# Each stage is tried in turn: notes and descriptions wrap first, doses next, cycle ids last.
+_WRAP_STAGES = ({"note": 30, "what": 34}, {"note": 16, "what": 22, "dose": 10, "patient dose": 10},
+                {"cycle": 9, "what": 18})
+
+
+def to_table(tl: Timeline, tall_man: dict[str, str] | None = None, width: int | None = None) -> bytes:
+    """A readable text table for the terminal: one event per row. With `width`, long cells wrap
+    onto continuation lines so that no line is longer than `width` (None: one line per event)."""
     lines = [
         f"{tl.protocol_title}",
         f"{tl.protocol_id} v{tl.protocol_version} (sha256 {tl.content_hash[:12]}, {tl.protocol_origin}: {tl.protocol_path})",
@@ -97,7 +130,9 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None) -> bytes:
     for w in tl.warnings:
         lines.append(f"WARNING: {w}")
     lines.append("")
-    rows = [("date", "time", "cycle", "day", "what", "dose", "route", "patient dose", "note")]
+    if width is not None:
+        lines = [w for line in lines for w in (_wrap(line, width) or [""])]
+    rows = [TABLE_COLUMNS]
     for e in tl.events:
         what = display_drug(e.title, tall_man) if e.drug else e.title
         if e.end_date != e.date:
@@ -110,7 +145,42 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None) -> bytes:
             e.date.isoformat(), e.time.strftime("%H:%M") if e.time else "", e.cycle_id, str(e.day), what,
             dose_as_written(e), e.route or "", patient_dose_text(e), note,
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(8)]
+    rows = [tuple(ismp_clean(c) for c in r) for r in rows]
+    if width is not None:  # a column with nothing in it (patient dose without measurements) goes
+        keep = [i for i in range(len(TABLE_COLUMNS)) if any(r[i] for r in rows[1:])]
+        rows = [tuple(r[i] for i in keep) for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    if width is not None:
+        widths = _fit_widths(widths, width, rows[0])
     for r in rows:
-        lines.append("  ".join(r[i].ljust(widths[i]) for i in range(8)) + "  " + r[8])
-    return (ismp_clean("\n".join(line.rstrip() for line in lines)) + "\n").encode("utf-8")
+        lines.extend(_table_row(r, widths, width is not None))
+    return ("\n".join(line.rstrip() for line in lines) + "\n").encode("utf-8")
+
+
+def _fit_widths(widths: list[int], total: int, names: tuple[str, ...]) -> list[int]:
+    """Shrink the wrapping columns, the one most over its minimum first, until a row fits."""
+    widths = list(widths)
+    gap = 2 * (len(widths) - 1)
+    for stage in _WRAP_STAGES:
+        floor = {i: stage[c] for i, c in enumerate(names) if c in stage}
+        while floor and sum(widths) + gap > total:
+            i = max(floor, key=lambda j: widths[j] - floor[j])
+            if widths[i] <= floor[i]:
+                break
+            widths[i] -= 1
+    return widths  # may still be wider than `total` on a very narrow terminal
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) if text else []
+
+
+def _table_row(r: tuple[str, ...], widths: list[int], wrap: bool) -> list[str]:
+    if not wrap:
+        return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))]
+    cells = [_wrap(c, w) or [""] for c, w in zip(r, widths, strict=True)]
+    height = max(len(c) for c in cells)
+    return ["  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True))
+            for k in range(height)]
