@@ -52,9 +52,10 @@ JSON_FORMAT = 2
 """Version of the JSON layout: 2 is the object with `timeline` and `events` (1 was a bare list)."""
 
 
-def to_json(tl: Timeline) -> bytes:
+def to_json(tl: Timeline, with_header: bool = True) -> bytes:
     """{"format": 2, "timeline": {protocol identity, arm, choices, plan revision, measurements,
-    warnings}, "events": [...]} (docs/cli.md): the events never travel without where they came from."""
+    warnings}, "events": [...]} (docs/cli.md): the events never travel without where they came from.
+    (`with_header` is accepted for older callers; the header is always there.)"""
     events = [e.to_dict() for e in tl.events]
     data = {"format": JSON_FORMAT, "timeline": header(tl), "events": events}
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
