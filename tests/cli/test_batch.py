@@ -180,7 +180,7 @@ def test_existing_outputs_are_kept_without_force(run_cli, tmp_path):
     assert (out / "p1.json").read_bytes() == b"earlier run\n"
     assert (out / "p2.json").exists()
     code, _, _ = run_cli("batch", str(f), "--outdir", str(out), "--jobs", "1", "--force", env=TZ)
-    assert code == 0 and (out / "p1.json").read_bytes().startswith(b"[")
+    assert code == 0 and (out / "p1.json").read_bytes().startswith(b"{")
 
 
 def test_a_row_failing_halfway_writes_none_of_its_files(run_cli, tmp_path, monkeypatch):
