@@ -108,7 +108,12 @@ def parse_kinds(text: str, where: str) -> tuple[str, ...]:
 
 def read_patients(text: str) -> list[PatientRow | RowError]:
     """Parse the CSV; a bad row becomes a RowError in its place, a bad header raises RequestError."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    # European spreadsheets save "CSV" with semicolons (the comma is their decimal mark): read it
+    # as such when the header has semicolons and no commas.
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -198,6 +203,9 @@ def _number(text: str, col: str, where: str) -> float:
     try:
         x = float(text)
     except ValueError:
+        if re.fullmatch(r"\d+,\d+", text):
+            raise RowError(f"{where}: {col} {text!r}: use a decimal point, not a comma "
+                           f"({text.replace(',', '.')})") from None
         raise RowError(f"{where}: {col} {text!r} is not a number; write it in {_UNIT[col]} "
                        "without the unit (e.g. 70.5)") from None
     if not math.isfinite(x) or x <= 0:

@@ -247,14 +247,15 @@ def test_held_and_omitted_doses_have_no_signing_boxes(run_cli):
 def test_a_day_too_long_for_one_page_continues_with_its_header(timeline):
     # hyper-CVAD course B (seed-000), cycle 2 from 2027-01-25: treatment on days 1, 2, 3, 4, 5 and
     # 8; day 3 (Wednesday 2027-01-27) has eight doses (leucovorin q6h, methylprednisolone q12h,
-    # cytarabine q12h), more than one landscape sheet holds with room to sign.
+    # cytarabine q12h), more than one landscape sheet holds with room to sign (notes are 9 pt:
+    # it takes three sheets; days 2 and 4 two each).
     from regimens.dosing.doses import Measurements, resolve_doses
 
     tl = resolve_doses(timeline("nct02877303"), Measurements(height_cm=175, weight_kg=75, age_years=50))
     pages = _pdf_pages(render_pdf(render_html(tl, Selection(cycle="intensive.c2"), SheetOptions(), GEN)))
-    assert len(pages) == 7  # six treatment days, one of them on two sheets
+    assert len(pages) == 10  # six treatment days, three of them on more than one sheet
     day3 = [p for p in pages if "Wednesday 27 January 2027" in p]
-    assert len(day3) == 2 and "Sheet 1 of 2 for this day" in day3[0] and "Sheet 2 of 2 for this day" in day3[1]
+    assert len(day3) == 3 and "Sheet 1 of 3 for this day" in day3[0] and "Sheet 3 of 3 for this day" in day3[2]
     for p in day3:
         assert "PATIENT NAME" in p and "Cycle 2 · Day 3" in p and "nct02877303" in p
     assert sum(p.count("leucovorin") for p in day3) >= 4
@@ -335,3 +336,36 @@ def test_take_home_days_are_listed_not_given(timeline):
     assert text.count("08:00, 14:00, 20:00 <strong>mercaptopurine") == len(oral_mp)
     rows = re.findall(r"<tr>\s*<td><strong>([^<]+)</strong></td>", text)
     assert len(rows) == len(set(rows))  # a day is listed once
+
+
+def test_pharmacist_checks_identical_doses_once_nurse_signs_each(timeline):
+    """Course A: cyclophosphamide 300 mg/m² every 12 h × 6 (protocol file): one row with its six
+    times on the pharmacist sheet, six rows each with its own boxes on the nurse sheet."""
+    tl = timeline("nct02877303")
+    ph = render_html(tl, Selection(cycle="intensive.c1"), SheetOptions(kind="pharmacist"), GEN)
+    rows = re.findall(r'<tbody class="dose">.*?</tbody>', ph, re.DOTALL)
+    cyc = [r for r in rows if "cyclophosphamide" in r]
+    assert len(cyc) == 1 and "6 doses (1, 2, 3, 4, 5, 6 of 6)" in cyc[0]
+    assert cyc[0].count("08:00") == 3 and cyc[0].count("20:00") == 3
+    nurse = render_html(tl, Selection(cycle="intensive.c1"), SheetOptions(kind="nurse"), GEN)
+    signed = re.findall(r"<tr class=\"planned\">.*?</tr>", nurse, re.DOTALL)
+    assert sum(">cyclophosphamide</span>" in r and "☐ name" in r for r in signed) == 6
+
+
+def test_embedded_fonts_are_stamped_with_the_generation_time_not_the_clock(monkeypatch, timeline):
+    """The cause of the flaky byte-identity test: fontTools stamps a variable font it saves (as
+    WeasyPrint does to make a static instance) with time.time() unless SOURCE_DATE_EPOCH is set.
+    While a sheet is laid out, the clock fontTools reads is the sheet's generation time, however
+    late it is, and the environment is left as it was."""
+    import fontTools.misc.timeTools as tt
+
+    from regimens.exporters import pdf
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.setattr(tt.time, "time", lambda: 4_000_000_000.0)  # a clock far from GEN
+    html = render_html(timeline(P), Selection(), SheetOptions(kind="nurse"), GEN)
+    with pdf.font_clock(html):
+        stamped = tt.timestampNow()
+    assert tt.timestampToString(stamped).endswith("08:30:00 2027")  # GEN: 2027-01-02 08:30 UTC
+    assert "SOURCE_DATE_EPOCH" not in __import__("os").environ
+    assert tt.timestampNow() != stamped

@@ -28,7 +28,7 @@ def cli(debug: bool) -> None:
     regimens list                      protocols and their arms
     regimens show nct03114865          a protocol in readable form, with decisions and gaps
     regimens timeline nct03114865 --start 2027-01-04
-    regimens ics nct03114865 --start 2027-01-04 -o calendar.ics
+    regimens ics nct03114865 --start 2027-01-04 --tz America/Chicago -o calendar.ics
 
     Not a substitute for the full protocol: values that no public source gives are shown as
     "dose per full protocol (not public)".

@@ -85,6 +85,9 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
 
     text = read_text(patients, f"patients file {patients!r}")
     if tz is not None:
+        from regimens.cli.ics_cmd import check_zone
+
+        tz = check_zone(tz)  # EST, chicago: the Area/City meant (docs/cli.md)
         _check_zone(tz)  # once for the batch, not once per row
     kinds = parse_kinds(outputs, "--outputs") if outputs else default_kinds()
     rows = read_patients(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -30,13 +31,51 @@ def local_zone(environ: dict[str, str]) -> str | None:
         return None
 
 
+# Fixed-offset names without daylight saving that people type for a local zone, and the Area/City
+# zones they usually mean.
+FIXED = {"EST": "America/New_York (or America/Panama, which keeps EST all year)",
+         "MST": "America/Denver (or America/Phoenix, which keeps MST all year)",
+         "HST": "Pacific/Honolulu", "EST5EDT": "America/New_York", "CST6CDT": "America/Chicago",
+         "MST7MDT": "America/Denver", "PST8PDT": "America/Los_Angeles"}
+UTC_NAMES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu")
+
+
+def check_zone(name: str, option: str = "--tz") -> str:
+    """The IANA Area/City zone given, or one line: a fixed offset (EST) is refused like UTC, and
+    a city alone (`chicago`) or a misspelling gets the zone it probably means."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    text = name.strip()
+    if text.upper() in FIXED or re.fullmatch(r"(Etc/)?GMT[+-]\d+", text, re.IGNORECASE):
+        hint = FIXED.get(text.upper(), "the clinic's Area/City")
+        raise RegimensError(f"{option} {text} is a fixed offset from UTC with no daylight saving time, like "
+                            f"UTC itself; give the clinic's zone as Area/City: {hint}")
+    try:
+        ZoneInfo(text)
+        if "/" in text or text in UTC_NAMES:
+            return text
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    key = text.lower().replace(" ", "_")
+    exact = [z for z in zones if z.lower() == key or z.rsplit("/", 1)[1].lower() == key]
+    if not exact:
+        import difflib
+
+        cities = {z.rsplit("/", 1)[1].lower(): z for z in zones}
+        exact = [cities[c] for c in difflib.get_close_matches(key.rsplit("/", 1)[-1], list(cities), n=2, cutoff=0.8)]
+    mean = f"; did you mean {option} {' or '.join(exact)}?" if exact else \
+        f"; give an IANA Area/City name, e.g. {option} America/Chicago"
+    raise RegimensError(f"{option} {text!r} is not a time zone the tool can use{mean}")
+
+
 def resolve_zone(given: str | None, environ: dict[str, str]) -> tuple[str, str | None]:
     """(zone, note for stderr). A UTC default is refused: clinics are not on UTC, and doses an
     hour or more off are worse than a question."""
     if given:
-        return given, None
+        return check_zone(given), None
     zone = local_zone(environ)
-    if zone is None or zone in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Zulu"):
+    if zone is None or zone in UTC_NAMES:
         seen = f"this computer's time zone is {zone}" if zone else "this computer's time zone is unknown"
         raise RegimensError(
             f"{seen}: give the clinic's zone with --tz Area/City (e.g. --tz America/Chicago) or set "
@@ -94,6 +133,11 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
     from regimens.exporters import ics
     from regimens.notation.tallman import load_tall_man
 
+    ctx = click.get_current_context()
+    if no_reminders and ctx.get_parameter_source("reminder_minutes") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--no-reminders and --reminder contradict each other; give one")
+    if no_reminders and ctx.get_parameter_source("all_day_reminder") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--no-reminders and --all-day-reminder contradict each other; give one")
     if split and not output:
         raise click.UsageError("--split writes several files: give -o with a name pattern, e.g. -o cal-{part}.ics")
     if output and not split:

@@ -37,6 +37,28 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 
+class Measure(click.ParamType):
+    """A positive number; `80,5` (a decimal comma) gets the hint to write 80.5."""
+
+    name = "NUMBER"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int | float):
+            return float(value)
+        text = str(value).strip()
+        opt = param.opts[0] if param else "value"
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        if re.fullmatch(r"\d+,\d+", text):
+            self.fail(f"{opt} {text!r}: use a decimal point, not a comma: {text.replace(',', '.')}", param, ctx)
+        self.fail(f"{opt} {text!r} is not a number (e.g. 70.5)", param, ctx)
+
+
+MEASURE = Measure()
+
+
 def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values:
@@ -52,13 +74,91 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     return out
 
 
+# --- shell completion (docs/cli.md): protocol ids, arms, decisions and cycle ids ---------------
+
+
+def _protocol_of(ctx: click.Context):
+    """The protocol named on the command line so far, or None (completion never fails loudly)."""
+    import os
+
+    from regimens.protocol.catalog import from_env
+
+    # while an option waits for its value, click leaves the protocol argument in ctx.args
+    ref = ctx.params.get("protocol") or next((a for a in ctx.args if not a.startswith("-")), None)
+    if not ref:
+        return None
+    try:
+        return from_env(ctx.params.get("protocols_dir"), dict(os.environ)).load(ref)
+    except Exception:  # noqa: BLE001 - a half-typed command line is not an error
+        return None
+
+
+def complete_protocol(ctx, param, incomplete: str):
+    import os
+
+    from click.shell_completion import CompletionItem
+
+    from regimens.protocol.catalog import from_env
+
+    try:
+        ids = from_env(ctx.params.get("protocols_dir"), dict(os.environ)).ids()
+    except Exception:  # noqa: BLE001
+        return []
+    return [CompletionItem(i) for i in ids if i.startswith(incomplete.lower())]
+
+
+def complete_arm(ctx, param, incomplete: str):
+    from click.shell_completion import CompletionItem
+
+    pf = _protocol_of(ctx)
+    if pf is None:
+        return []
+    return [CompletionItem(a.label, help=a.name) for a in pf.protocol.arms
+            if a.label.lower().startswith(incomplete.lower())]
+
+
+def complete_choice(ctx, param, incomplete: str):
+    from click.shell_completion import CompletionItem
+
+    pf = _protocol_of(ctx)
+    if pf is None:
+        return []
+    out = []
+    for name, d in pf.protocol.decisions.items():
+        for c in d.choices:
+            text = f"{name}={c.value}"
+            if text.startswith(incomplete):
+                out.append(CompletionItem(text))
+    return out
+
+
+def complete_cycle(ctx, param, incomplete: str):
+    from datetime import date
+
+    from click.shell_completion import CompletionItem
+
+    pf = _protocol_of(ctx)
+    if pf is None:
+        return []
+    try:
+        from regimens.schedule.compiler import compile as compile_timeline
+        from regimens.schedule.request import ScheduleRequest
+
+        tl = compile_timeline(pf, ScheduleRequest(start=ctx.params.get("start") or date(2027, 1, 4),
+                                                  arm=ctx.params.get("arm")))
+    except Exception:  # noqa: BLE001 - e.g. an arm still to be given
+        return []
+    return [CompletionItem(c.cycle_id) for c in tl.cycles if c.cycle_id.startswith(incomplete)]
+
+
 def schedule_options(f):
     """--start, --arm, --choose, --actual-start, --start-at, --protocols, --plan."""
     decorators = [
-        click.argument("protocol", required=False),
+        click.argument("protocol", required=False, shell_complete=complete_protocol),
         click.option("--start", type=DATE, help="Day 1 of the first element (YYYY-MM-DD)."),
-        click.option("--arm", help="Arm or cohort label as the registry gives it (e.g. A, B, 1)."),
-        click.option("--choose", "choose", multiple=True, metavar="NAME=VALUE",
+        click.option("--arm", shell_complete=complete_arm,
+                     help="Arm or cohort label as the registry gives it (e.g. A, B, 1; any case)."),
+        click.option("--choose", "choose", multiple=True, metavar="NAME=VALUE", shell_complete=complete_choice,
                      help="A decision (see `regimens show ID`). Repeatable."),
         click.option("--actual-start", "actual_start", multiple=True, metavar="CYCLE_ID=YYYY-MM-DD",
                      help="Actual day 1 of a cycle; later cycles move with it. Repeatable."),
@@ -94,13 +194,13 @@ def patient_options(f):
     """Measurements for dose calculation, holds, omissions, dose modifications and rounding rules
     (see docs/dosing.md). Patient data: never logged."""
     decorators = [
-        click.option("--height", type=float, metavar="CM", help="Height in cm (with --weight gives BSA)."),
-        click.option("--weight", type=float, metavar="KG", help="Weight in kg."),
-        click.option("--bsa", type=float, metavar="M2", help="Body surface area in m² (instead of height/weight)."),
-        click.option("--age", type=float, metavar="YEARS", help="Age in years (age-banded doses)."),
+        click.option("--height", type=MEASURE, metavar="CM", help="Height in cm (with --weight gives BSA)."),
+        click.option("--weight", type=MEASURE, metavar="KG", help="Weight in kg."),
+        click.option("--bsa", type=MEASURE, metavar="M2", help="Body surface area in m² (instead of height/weight)."),
+        click.option("--age", type=MEASURE, metavar="YEARS", help="Age in years (age-banded doses)."),
         click.option("--bsa-formula", type=click.Choice(["mosteller", "dubois", "haycock", "gehan-george", "boyd"]),
                      default=None, help="BSA formula (default mosteller)."),
-        click.option("--bsa-cap", type=float, metavar="M2", help="Institution BSA cap in m²."),
+        click.option("--bsa-cap", type=MEASURE, metavar="M2", help="Institution BSA cap in m²."),
         click.option("--measured-on", type=DATE, help="Date the measurements were taken."),
         # Holds, omissions and dose modifications (docs/dosing.md, docs/plans.md).
         click.option("--omit", "omit", multiple=True, metavar="SELECTOR",

@@ -37,7 +37,35 @@ class Built:
 def load_protocol(ref: str | None, protocols_dir: str | None) -> ProtocolFile:
     if not ref:
         raise RegimensError("missing protocol: give a protocol id (see `regimens list`) or a .yaml path")
-    return from_env(protocols_dir, dict(os.environ)).load(ref)
+    catalog = from_env(protocols_dir, dict(os.environ))
+    try:
+        return catalog.load(ref)
+    except RegimensError as exc:
+        if str(exc).startswith("unknown protocol"):
+            near = did_you_mean(ref, catalog.ids())
+            if near:
+                raise RegimensError(f"unknown protocol {ref!r}; did you mean {near}? (see `regimens list`)") from None
+        raise
+
+
+def did_you_mean(given: str, known: list[str]) -> str | None:
+    """The closest known name (`nct0311486` → nct03114865), or None."""
+    import difflib
+
+    lower = {k.lower(): k for k in known}
+    near = difflib.get_close_matches(given.strip().lower(), list(lower), n=1, cutoff=0.7)
+    return lower[near[0]] if near else None
+
+
+def warn_far_start(start, today) -> str | None:
+    """A start date years from today is usually a typo in the year (2207 for 2027)."""
+    if start is None:
+        return None
+    years = abs(start.year - today.year)
+    if years >= 2:
+        return (f"--start {start.isoformat()} is {years} years from today ({today.isoformat()}); "
+                "check the year")
+    return None
 
 
 def build(params: dict[str, Any]) -> Built:
@@ -49,6 +77,12 @@ def build(params: dict[str, Any]) -> Built:
     plan_path = params.get("plan_path")
     saved = patient.read_plan(plan_path) if plan_path else None
     pf = load_protocol(patient.protocol_ref(params, saved), params.get("protocols_dir"))
+    labels = [a.label for a in pf.protocol.arms]
+    arm = params.get("arm")
+    if arm and arm not in labels:  # `--arm b` for arm B: the registry's letters, any case
+        same = [label for label in labels if label.lower() == arm.strip().lower()]
+        if same:
+            params = {**params, "arm": same[0]}
     plan = patient.effective_plan(params, pf, saved, plan_path)
     rounding = patient.read_rounding(params.get("rounding_path"))
     # lifetime-dose lines for staff sheets of a saved plan (not calendars or patient sheets)
@@ -56,4 +90,7 @@ def build(params: dict[str, Any]) -> Built:
     tl = patient.timeline_of(pf, plan, rounding, cumulative=cumulative, times=administration_times(params))
     if saved is not None:
         tl = replace(tl, revision=saved.revision)
+    far = warn_far_start(params.get("start"), datetime.now(UTC).date())
+    if far:
+        tl = replace(tl, warnings=(*tl.warnings, far))
     return Built(pf, tl, {"plan": plan, "saved_plan": saved})

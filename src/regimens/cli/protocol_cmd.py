@@ -15,16 +15,30 @@ import click
               help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
 def list_cmd(fmt: str, protocols_dir: str | None) -> None:
     """List the available protocols (shipped and site)."""
+    from regimens.errors import RegimensError
     from regimens.protocol.catalog import from_env
     from regimens.protocol.summary import list_record
 
-    records = [list_record(pf) for pf in from_env(protocols_dir, dict(os.environ)).load_all()]
+    catalog = from_env(protocols_dir, dict(os.environ))
+    records, broken = [], []
+    for pid in catalog.ids():
+        try:
+            records.append(list_record(catalog.load(pid)))
+        except RegimensError as exc:  # one broken site file must not hide the others
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            diag = getattr(exc, "diagnostics", None)
+            broken.append(f"{pid}: {diag[0] if diag else first}")
+    for line in broken:
+        click.echo(f"regimens: error: protocol {line} (run `regimens validate` on it)", err=True)
     if fmt == "json":
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
-        return
-    for r in records:
-        ids = " / ".join(x for x in (r["nct"], r["group"]) if x)
-        click.echo(f"{r['id']:<14} v{r['version']:<7} {ids:<24} arms {','.join(r['arms']):<10} {r['short_title'] or r['title']}")
+    else:
+        for r in records:
+            ids = " / ".join(x for x in (r["nct"], r["group"]) if x)
+            click.echo(f"{r['id']:<14} v{r['version']:<7} {ids:<24} arms {','.join(r['arms']):<10} "
+                       f"{r['short_title'] or r['title']}")
+    if broken:
+        raise click.exceptions.Exit(2)
 
 
 @click.command()

@@ -9,8 +9,15 @@ from pathlib import Path
 
 import click
 
-from regimens.cli.options import DATE, output_options, patient_options, schedule_options, times_options
 from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, patient_language_of
+from regimens.cli.options import (
+    DATE,
+    complete_cycle,
+    output_options,
+    patient_options,
+    schedule_options,
+    times_options,
+)
 from regimens.cli.output import check_writable, emit, quiet
 
 
@@ -23,7 +30,7 @@ from regimens.cli.output import check_writable, emit, quiet
                    "cumulative doses; patient: month calendar in plain words.")
 @click.option("--layout", type=click.Choice(["day", "overview"]), default="day", show_default=True,
               help="Nurse sheet: a page per treatment day, or one row per day.")
-@click.option("--cycle", metavar="N|CYCLE_ID", help="Only this cycle (number, or cycle id from `timeline`).")
+@click.option("--cycle", metavar="N|CYCLE_ID", shell_complete=complete_cycle, help="Only this cycle (number, or cycle id from `timeline`).")
 @click.option("--phase", metavar="NAME", help="Only this phase (id or name).")
 @click.option("--from", "date_from", type=DATE, help="Only events on or after this date.")
 @click.option("--to", "date_to", type=DATE, help="Only events on or before this date.")

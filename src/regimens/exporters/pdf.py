@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from regimens.errors import RegimensError
 
@@ -68,11 +70,44 @@ def _identifier(html: str) -> bytes:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
+_CREATED = re.compile(r'<meta name="dcterms.created" content="(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z">')
+
+
+@contextmanager
+def font_clock(html: str):
+    """Fonts are stamped with the document's generation time, not the clock.
+
+    WeasyPrint turns a variable font (one with an `fvar` table, as recent Noto and Cantarell
+    releases are) into a static instance with fontTools and saves it; fontTools then writes the
+    current time into the font's `head.modified` unless SOURCE_DATE_EPOCH is set. Two documents
+    rendered a second apart thus differed in their embedded font bytes wherever a variable font
+    was picked (the byte-identity test that failed on a fresh machine). For the layout only,
+    SOURCE_DATE_EPOCH is the generation time the template carries."""
+    m = _CREATED.search(html)
+    if m is None:
+        yield
+        return
+    from calendar import timegm
+
+    epoch = str(timegm(tuple(int(x) for x in m.groups())))
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = epoch
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
 def _render_one(html: str) -> tuple[bytes, int]:
     """(PDF bytes, page count) of one document."""
     weasyprint = _weasyprint()
-    doc = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch).render()
-    return doc.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=_identifier(html)), len(doc.pages)
+    with font_clock(html):
+        doc = weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch).render()
+        data = doc.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=_identifier(html))
+    return data, len(doc.pages)
 
 
 def split_sections(html: str) -> tuple[str, list[str], str]:

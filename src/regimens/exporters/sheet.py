@@ -110,7 +110,11 @@ def _pick_cycles(tl: Timeline, cycles: list[Cycle], sel: Selection) -> list[Cycl
             ids = ", ".join(c.cycle_id for c in found)
             raise RegimensError(f"--cycle {text} is in several phases ({ids}); add --phase NAME or give the cycle id")
     known = ", ".join(c.cycle_id for c in cycles) or "none"
-    raise RegimensError(f"--cycle {text!r}: no such cycle here; give a number or one of: {known}")
+    import difflib
+
+    near = difflib.get_close_matches(text.lower(), [c.cycle_id for c in cycles], n=1, cutoff=0.7)
+    mean = f"did you mean {near[0]}? " if near else ""
+    raise RegimensError(f"--cycle {text!r}: no such cycle here; {mean}give a number or one of: {known}")
 
 
 def render_html(tl: Timeline, selection: Selection, options: SheetOptions, generated_at: datetime) -> str:

@@ -346,10 +346,10 @@ def _lines(text: str, per_line: int) -> int:
 
 
 def _row_mm(r: dict[str, Any]) -> float:
-    notes = sum(_lines(n, 38) for n in r["notes"]) * 3.1
+    notes = sum(_lines(n, 29) for n in r["notes"]) * 4.0  # 9 pt notes
     drug = (_lines(r["drug"], 16) + len(r["flags"])) * 4.3
     dose = max(_lines(r["written"], 12), _lines(r["calculated"], 10)) * 4.3
-    small = max(_lines(r["duration"], 12), _lines(r["premed_for"], 14) + bool(r["dose_no"])) * 3.1
+    small = max(_lines(r["duration"], 9), _lines(r["premed_for"], 11) + bool(r["dose_no"])) * 4.0
     return max(14.0, notes, drug, dose, small) + 2.5
 
 
@@ -458,5 +458,36 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
             "source": clean(e.source or e.source_cite),
             "confidence": e.confidence or "",
             "premed": e.kind == KIND_PREMEDICATION,
+            "when": f"{short_date(e.date)} {e.time.strftime('%H:%M') if e.time else ''}".strip(),
         })
-    return {"rows": rows, "cumulative": _cumulative(tl, chosen, table), "orientation": "landscape"}
+    return {"rows": _same_doses(rows), "cumulative": _cumulative(tl, chosen, table), "orientation": "landscape"}
+
+
+# What must be equal for doses to be checked once: everything but when they are given.
+_SAME = ("cycle_id", "drug", "route", "written", "basis", "measurement", "formula", "unrounded", "adjust",
+         "change", "final", "not_public", "status", "source", "confidence", "premed")
+
+
+def _same_doses(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Identical doses of one cycle (six q12h cyclophosphamide doses) as one row listing their
+    times: the working is checked once. The nurse sheet keeps a row, and boxes, per dose."""
+    groups: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+    for r in rows:
+        key = tuple(tuple(r[k]) if isinstance(r[k], list) else r[k] for k in _SAME)
+        g = groups.get(key)
+        if g is None:
+            groups[key] = {**r, "times": [r["when"]], "numbers": [r["dose_no"]] if r["dose_no"] else []}
+        else:
+            g["times"].append(r["when"])
+            if r["dose_no"]:
+                g["numbers"].append(r["dose_no"])
+    out = []
+    for g in groups.values():
+        if len(g["times"]) > 1:
+            g["where"] = g["where"].split(" ")[0]  # the cycle; each dose's day is in its date
+            total = g["numbers"][0].split(" of ")[1] if g["numbers"] else ""
+            firsts = [n.split(" of ")[0] for n in g["numbers"]]
+            g["dose_no"] = (f"{len(g['times'])} doses ({', '.join(firsts)} of {total})" if firsts
+                            else f"{len(g['times'])} doses")
+        out.append(g)
+    return out
