@@ -299,7 +299,7 @@ def test_reweighing_keeps_the_recorded_height_and_says_so(tmp_path, proto, run_c
     assert "height 180 cm kept from the plan" in plan.history[-1].note
     # Mosteller by hand: sqrt(180 × 72 / 3600) = sqrt(3.6) = 1.897 m²; 300 mg/m² × 1.9 ≈ 569 mg
     code, stdout, err = run_cli("timeline", "--plan", str(out), "--format", "json")
-    cyc = [e for e in json.loads(stdout) if e["drug"] == "cyclophosphamide"]
+    cyc = [e for e in json.loads(stdout)["events"] if e["drug"] == "cyclophosphamide"]
     assert 565 <= cyc[0]["patient_dose"] <= 572
     # told otherwise: a new height is used
     newer = merge(plan, PF, Given(height_cm=170, weight_kg=72))

@@ -65,8 +65,8 @@ def check_zone(name: str, option: str = "--tz") -> str:
         cities = {z.rsplit("/", 1)[1].lower(): z for z in zones}
         exact = [cities[c] for c in difflib.get_close_matches(key.rsplit("/", 1)[-1], list(cities), n=2, cutoff=0.8)]
     mean = f"; did you mean {option} {' or '.join(exact)}?" if exact else \
-        f"; give an IANA Area/City name, e.g. {option} America/Chicago"
-    raise RegimensError(f"{option} {text!r} is not a time zone the tool can use{mean}")
+        "; give an IANA Area/City name such as America/Chicago or Europe/Berlin"
+    raise RegimensError(f"unknown time zone {text!r}{mean}")
 
 
 def resolve_zone(given: str | None, environ: dict[str, str]) -> tuple[str, str | None]:
