@@ -67,6 +67,8 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
     from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
     from regimens.notation.tallman import load_tall_man
 
+    if output == "-":  # standard output, as other commands read it
+        output = None
     fmt = output_format(fmt, output)
     if kind != "nurse" and layout != "day":
         raise click.UsageError(f"--layout {layout} is for the nurse sheet only; leave it out with --kind {kind}")

@@ -27,7 +27,7 @@ def timeline(fmt: str | None, wide: bool, output: str | None, force: bool, **par
     from regimens.cli.pipeline import build
     from regimens.exporters import tabular
 
-    fmt = _format(fmt, output)
+    fmt = _format(fmt, None if output == "-" else output)
     if wide and fmt != "table":
         raise click.UsageError(f"--wide is for the table; --format {fmt} always has every field")
     check_writable(output, force)
@@ -36,7 +36,7 @@ def timeline(fmt: str | None, wide: bool, output: str | None, force: bool, **par
     for w in tl.warnings:
         click.echo(f"regimens: warning: {w}", err=True)
     if fmt == "table":
-        width = None if wide or output else _terminal_width()
+        width = None if wide or output not in (None, "-") else _terminal_width()
         data = tabular.to_table(tl, width=width)
     else:
         data = {"json": tabular.to_json, "csv": tabular.to_csv}[fmt](tl)
