@@ -54,7 +54,7 @@ def test_force_over_a_world_readable_file_ends_owner_only(run_cli, tmp_path, ope
     target.chmod(0o666)
     code, _, err = run_cli("timeline", P, *START, *MEASURED, "--format", "json", "-o", str(target), "--force")
     assert code == 0, err
-    assert _mode(target) == 0o600 and target.read_text().startswith("[")
+    assert _mode(target) == 0o600 and target.read_text().startswith("{")
 
 
 def test_split_calendar_parts_are_owner_only(run_cli, tmp_path, open_umask):
