@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
+from hypothesis import settings
 
 from regimens.protocol.catalog import Catalog
 from regimens.schedule.compiler import compile as compile_timeline
 from regimens.schedule.request import ScheduleRequest
+
+# CI (CI=true) runs every property test on the same examples each time, so a red build is a
+# reproducible finding rather than a roll of the dice; locally each run explores new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
