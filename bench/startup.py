@@ -1,4 +1,5 @@
-"""Start-up time of `regimens --help` and what it imports (run by hand: python bench/startup.py).
+"""Start-up time of `regimens --help` against `python -c "import click"` (the floor: click is
+what --help needs), and what it imports (run by hand: python bench/startup.py).
 
 Heavy modules must stay out of `--help`: they are imported inside the commands that need them.
 """
@@ -30,7 +31,25 @@ def wall(cmd: list[str]) -> tuple[float, float]:
     return dt, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def ratio(runs: int = RUNS) -> tuple[float, float, float]:
+    """(`regimens --help` CPU, `python -c "import click"` CPU, ratio): medians of runs taken
+    alternately, so load from other jobs hits both alike. Target: ratio <= 1.2."""
+    a = [REGIMENS, "--help"]
+    b = [sys.executable, "-c", "import click"]
+    wall(a), wall(b)
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(wall(a)[1])
+        tb.append(wall(b)[1])
+    ma, mb = statistics.median(ta), statistics.median(tb)
+    return ma, mb, ma / mb
+
+
 def main() -> None:
+    ma, mb, r = ratio()
+    print(f"regimens --help        CPU median {ma * 1000:6.0f} ms")
+    print(f"python -c 'import click' CPU median {mb * 1000:4.0f} ms")
+    print(f"ratio                  {r:.2f}x (target <= 1.2x; {RUNS} runs each, alternated)\n")
     for label, cmd in (("python -c pass", [sys.executable, "-c", "pass"]),
                        ("regimens --help", [REGIMENS, "--help"]),
                        ("regimens --version", [REGIMENS, "--version"]),

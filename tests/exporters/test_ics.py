@@ -5,6 +5,7 @@ last Sunday of March at 01:00 UTC and ends the last Sunday of October)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -32,22 +33,41 @@ def export(tl, tz=CHI, **kw) -> bytes:
     return ics.to_ics(tl, ics.IcsOptions(tz=tz, **kw), STAMP)
 
 
+# Event lengths when the protocol gives none (docs/ics.md): a tablet 5 min, a spinal injection
+# 30 min, any other timed dose 15 min; an untimed take-home dose is placed at 08:00 for 5 min.
+UNKNOWN_MINUTES = {"PO": 5, "IT": 30}
+
+
 def expected(tl, tz: str) -> Counter:
     """What the calendar must say for each timeline event: its own instants, independent of
     grouping (series share a UID, so the comparison is on instants)."""
     z = ZoneInfo(tz)
     out: Counter = Counter()
+    # "Next: Block 2 ..." goes on the last day anything happens in the element before it
+    last: dict = {}
     for e in tl.events:
-        if e.time is None or e.continuous:
-            out[(e.date, e.end_date + timedelta(days=1))] += 1
+        if e.kind != "phase" and not e.title.startswith("Next: "):
+            last[e.cycle_id] = max(last.get(e.cycle_id, e.end_date), e.end_date)
+    for e in tl.events:
+        if e.title.startswith("Next: ") and last.get(e.cycle_id, e.date) > e.date:
+            e = e.with_(date=last[e.cycle_id], end_date=last[e.cycle_id])
+        take_home = e.route == "PO" and not e.continuous and e.kind in ("administration", "premedication")
+        if take_home or (e.time is not None and not e.continuous):
+            s = datetime.combine(e.date, e.time or time(8, 0), tzinfo=z).astimezone(UTC)
+            minutes = e.duration_minutes or UNKNOWN_MINUTES.get(e.route, 15)
+            out[(s, s + timedelta(minutes=minutes))] += 1
         else:
-            s = datetime.combine(e.date, e.time, tzinfo=z).astimezone(UTC)
-            out[(s, s + timedelta(minutes=e.duration_minutes or 0))] += 1
+            out[(e.date, e.end_date + timedelta(days=1))] += 1
     return out
 
 
 def derived(uid: str) -> bool:
-    return "-bag" in uid or uid.endswith("-end@regimens")
+    return "-bag" in uid or "-end-" in uid
+
+
+def tl_uid(uid: str) -> str:
+    """The timeline uid inside a calendar UID (`<timeline uid>-<patient tag>@regimens`)."""
+    return uid.removesuffix("@regimens").rsplit("-", 1)[0] + "@regimens"
 
 
 def check_parsers(tl, data: bytes, tz: str) -> dict[str, Counter]:
@@ -85,9 +105,9 @@ def test_every_shipped_protocol_reads_back_identically(pid, load):
             pytest.fail(f"{pid} arm {arm.label}: {exc}")
         data = export(tl)
         res = check_parsers(tl, data, CHI)
-        uids = {u for (u, _, _) in res["vobject"]}
+        uids = {tl_uid(u) for (u, _, _) in res["vobject"] if not derived(u)}
         tl_uids = {e.uid for e in tl.events}
-        assert {u for u in uids if not derived(u)} <= tl_uids
+        assert uids <= tl_uids
         # every timeline event is in the calendar under its own uid, or inside a PO series
         missing = [e for e in tl.events if e.uid not in uids]
         assert all(e.route == "PO" for e in missing), missing[:1]
@@ -151,8 +171,8 @@ def test_harness_catches_the_add_missing_timezones_pitfall(timeline):
     res = all_parsers(private_tzid(cal.to_ical(), CHI, "Pitfall-Chicago"))
     # day-8 premedication, 08:00 CDT = 13:00Z; vobject reads only the 1970 RDATE and says 14:00Z
     d8 = next(e.uid for e in tl.events if e.kind == "premedication" and e.day == 8)
-    assert {s for (u, s, _) in res["icalendar"] if u == d8} == {Z(2027, 3, 15, 13)}
-    assert {s for (u, s, _) in res["vobject"] if u == d8} == {Z(2027, 3, 15, 14)}
+    assert {s for (u, s, _) in res["icalendar"] if tl_uid(u) == d8} == {Z(2027, 3, 15, 13)}
+    assert {s for (u, s, _) in res["vobject"] if tl_uid(u) == d8} == {Z(2027, 3, 15, 14)}
 
 
 def test_year_boundary(timeline):
@@ -181,18 +201,25 @@ def test_29_february(timeline):
 
 def test_calendar_header(timeline):
     tl = timeline("nct03114865")
-    cal = icalendar.Calendar.from_ical(export(tl))
+    cal = icalendar.Calendar.from_ical(export(tl, audience="staff"))
     assert cal["PRODID"] == ics.PRODID and "regimens" in ics.PRODID
-    assert (cal["VERSION"], cal["CALSCALE"], cal["METHOD"]) == ("2.0", "GREGORIAN", "PUBLISH")
+    # no METHOD: a plain calendar, which needs no ORGANIZER (RFC 5546 wants one with PUBLISH)
+    assert (cal["VERSION"], cal["CALSCALE"], "METHOD" in cal) == ("2.0", "GREGORIAN", False)
     assert cal["X-WR-CALNAME"] == "NCT03114865 arm 1"
     desc = str(cal["X-WR-CALDESC"])
     assert "nct03114865 v1.0.0" in desc and tl.content_hash in desc and "arm 1" in desc
     assert cal["X-WR-TIMEZONE"] == CHI
+    # the patient's calendar: named for the treatment, no protocol id, hash or file
+    cal = icalendar.Calendar.from_ical(export(tl, phone="+1 312 555 0100"))
+    assert cal["X-WR-CALNAME"] == "Treatment calendar — Blinatumomab as post-allogeneic HSCT remission…"
+    desc = str(cal["X-WR-CALDESC"])
+    assert "24-hour number: +1 312 555 0100" in desc and tl.content_hash[:12] not in desc
+    assert "nct03114865" not in desc.lower() and ".yaml" not in desc
 
 
 def test_event_words_and_uids(timeline):
     tl = timeline("nct03114865")
-    data = export(tl)
+    data = export(tl, audience="staff")
     cal = icalendar.Calendar.from_ical(data)
     by_summary = {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
     # record: "Day 1 of Cycle 1 and 2, prior to a step dose (such as cycle 1 day 8) ...: 20 mg IV"
@@ -204,7 +231,7 @@ def test_event_words_and_uids(timeline):
     assert step["TRANSP"] == "TRANSPARENT"
     uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
     assert len(uids) == len(set(uids))
-    assert {e.uid for e in tl.events} <= set(uids)
+    assert {e.uid for e in tl.events} <= {tl_uid(u) for u in uids}
     assert all(e["SEQUENCE"] == 0 and e["DTSTAMP"].dt == STAMP for e in cal.walk("VEVENT"))
     assert b"\xc2\xb5g" not in data and b"ug/day" not in data
 
@@ -216,23 +243,29 @@ def test_bag_changes(timeline, hours, bags):
     cal = icalendar.Calendar.from_ical(export(tl, bag_hours=hours))
     first = next(e for e in tl.events if e.continuous)
     mine = sorted(e["DTSTART"].dt for e in cal.walk("VEVENT") if str(e["UID"]).startswith(first.uid[:24] + "-bag"))
+    # a bag change takes a nurse 15 minutes: it has that length, not none
+    assert {e["DTEND"].dt - e["DTSTART"].dt for e in cal.walk("VEVENT") if "-bag" in str(e["UID"])} == {
+        timedelta(minutes=15)}
     assert len(mine) == bags
     assert [m - mine[0] for m in mine] == [timedelta(hours=hours * k) for k in range(bags)]
     # infusion ends 2027-01-31 09:00 + nothing follows in C1 → one end event (day 29)
-    ends = [e for e in cal.walk("VEVENT") if str(e["UID"]).endswith("-end@regimens")]
+    ends = [e for e in cal.walk("VEVENT") if "-end-" in str(e["UID"])]
     assert [e["DTSTART"].dt.date() for e in ends] == [date(2027, 2, 1), date(2027, 3, 15)]
 
 
 def test_omitted_dose_is_cancelled(timeline):
     tl = timeline("nct03114865", omit={"maintenance.c1:8": "counts low"})
-    cal = icalendar.Calendar.from_ical(export(tl))
+    cal = icalendar.Calendar.from_ical(export(tl, audience="staff"))
     omitted = {e.uid for e in tl.events if e.status == "omitted"}
     assert len(omitted) == 2  # C1 D8: dexamethasone premed and the blinatumomab step-up
-    evs = [e for e in cal.walk("VEVENT") if str(e["UID"]) in omitted]
+    evs = [e for e in cal.walk("VEVENT") if tl_uid(str(e["UID"])) in omitted]
     assert len(evs) == 2
     assert all(e["STATUS"] == "CANCELLED" and str(e["SUMMARY"]).startswith("OMITTED: ") for e in evs)
     assert all("counts low" in str(e["DESCRIPTION"]) for e in evs)
-    others = [e for e in cal.walk("VEVENT") if str(e["UID"]) not in omitted and not derived(str(e["UID"]))]
+    patient = icalendar.Calendar.from_ical(export(tl))
+    assert all(str(e["SUMMARY"]).startswith("Cancelled: ") for e in patient.walk("VEVENT")
+               if tl_uid(str(e["UID"])) in omitted)
+    others = [e for e in cal.walk("VEVENT") if tl_uid(str(e["UID"])) not in omitted and not derived(str(e["UID"]))]
     assert all("STATUS" not in e for e in others)  # planned: RFC 5545 default, no STATUS
 
 
@@ -254,7 +287,7 @@ def test_no_patient_label_unless_asked(timeline):
     tl = timeline("nct03114865")
     plain = export(tl)
     assert b"Patient" not in plain and b"J. Doe" not in plain
-    labelled = icalendar.Calendar.from_ical(export(tl, patient_label="J. Doe"))
+    labelled = icalendar.Calendar.from_ical(export(tl, patient_label="J. Doe", audience="staff"))
     assert labelled["X-WR-CALNAME"] == "J. Doe — NCT03114865 arm 1"
     assert "Patient: J. Doe" in str(labelled["X-WR-CALDESC"])
     # the label is not repeated in every event
@@ -290,3 +323,137 @@ def test_over_the_size_limit_splits_automatically(timeline):
     assert [k for k, _ in parts] == ["maintenance.c1", "maintenance.c2", "maintenance.c3"]
     assert all(len(d) < len(whole) for _, d in parts)
     assert ics.export(tl, ics.IcsOptions(tz=CHI), STAMP) == [(None, whole)]
+
+
+# --- every client, every instance; words a patient understands ----------------------------------
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "Europe/Dublin", "Europe/Lisbon"])
+def test_take_home_series_in_zones_with_a_zero_winter_offset(timeline, tz):
+    # vobject (Radicale's parser) put about 220 take-home instances an hour off after the October
+    # change when the VTIMEZONE rules started the year before the events; every instance of the
+    # maintenance series must be where icalendar + IANA put it
+    tl = timeline("nct02877303", start_at="maintenance")
+    check_parsers(tl, export(tl, tz=tz), tz)
+
+
+def test_serialisation_is_icalendars_own_bytes(timeline):
+    import random
+
+    tl = timeline("nct02877303")
+    for audience in ics.AUDIENCES:
+        b = ics._Builder(tl, ics.IcsOptions(tz=BER, audience=audience, location="Tagesklinik — 3. OG"),
+                         STAMP, tl).calendar(None)
+        assert ics.serialize(b) == b.to_ical(), audience
+    rnd = random.Random(7)
+    for _ in range(500):  # escapes and multi-byte characters at every fold position
+        cal = icalendar.Calendar()
+        ev = icalendar.Event()
+        ev.add("summary", "".join(rnd.choice("ab\\^;,:—²µé😀 \n") for _ in range(rnd.randint(60, 240))))
+        cal.add_component(ev)
+        assert ics.serialize(cal) == cal.to_ical()
+
+
+def _patient_calendars():
+    for pid in Catalog().ids():
+        pf = Catalog().load(pid)
+        for arm in pf.protocol.arms:
+            tl = compile_timeline(pf, ScheduleRequest(start=date(2027, 1, 4), arm=arm.label, choices=_defaults(pf)))
+            yield pid, tl
+
+
+def test_patient_titles_fit_a_phone_and_hold_no_internal_words():
+    tails = re.compile(r" · (.+ )?(cycle \d+, )?[Dd]ays? \d+(–\d+)?$")
+    for pid, tl in _patient_calendars():
+        data = export(tl)
+        cal = icalendar.Calendar.from_ical(data)
+        for ev in cal.walk("VEVENT"):
+            s = str(ev["SUMMARY"])
+            head = s.split(" · ")[0]
+            assert len(head) <= (56 if "when your team says" in s else 40), (pid, s)
+            if head.endswith("…"):  # cut at a word, never mid-word
+                assert head[:-1] and not head[:-1].endswith(" "), s
+            assert " · " not in s or tails.search(s), (pid, s)
+        text = data.decode()
+        for word in ("sha256", tl.content_hash[:12], ".yaml", "Source:", "--", "§", pid, pid.upper(),
+                     "PO ", " IV ", "IT ", "vinCRIStine"):
+            assert word not in text.replace("\r\n ", ""), (pid, word)
+        # and the staff calendar keeps its clinical words
+        assert "Source:" in export(tl, audience="staff").decode().replace("\r\n ", "")
+
+
+def test_spinal_route_and_dose_k_of_n_in_plain_words(timeline):
+    tl = timeline("nct02877303")
+    cal = icalendar.Calendar.from_ical(export(tl))
+    it = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]).startswith("Spinal injection")]
+    assert it and all("How: spinal injection (lumbar puncture)" in str(e["DESCRIPTION"]) for e in it)
+    tid = {str(e["SUMMARY"]).split(" · ")[0] for e in cal.walk("VEVENT") if "of 3 today" in str(e["SUMMARY"])}
+    assert tid == {f"Take mercaptopurine 50 mg ({k} of 3 today)" for k in (1, 2, 3)}
+    veins = [e for e in cal.walk("VEVENT") if "into a vein" in str(e["SUMMARY"])]
+    assert veins and all("How: into a vein" in str(e["DESCRIPTION"]) for e in veins)
+
+
+def test_next_element_goes_on_the_last_day_of_the_one_before(timeline):
+    # A041703 cohort 1: Course II cycle 2 starts 2027-04-05 and its length is not public; its last
+    # dose day is the end of the blinatumomab infusion (days 1-28: 2027-05-02)
+    tl = timeline("nct03739814", arm="1")
+    gate = next(e for e in tl.events if e.title.startswith("Next: "))
+    assert gate.date == date(2027, 4, 5)
+    last = max(e.end_date for e in tl.events if e.cycle_id == gate.cycle_id and e.kind != "phase" and e is not gate)
+    assert last == date(2027, 5, 2)
+    cal = icalendar.Calendar.from_ical(export(tl))
+    (ev,) = [e for e in cal.walk("VEVENT") if "starts when your team says" in str(e["SUMMARY"])]
+    assert str(ev["SUMMARY"]) == "Further blinatumomab starts when your team says"
+    assert ev["DTSTART"].dt == last and tl_uid(str(ev["UID"])) == gate.uid
+    tl = timeline("nct02101853", arm="A")
+    (ev,) = [e for e in icalendar.Calendar.from_ical(export(tl)).walk("VEVENT") if "team says" in str(e["SUMMARY"])]
+    assert str(ev["SUMMARY"]) == "Block 2 starts when your team says"
+
+
+def test_busy_only_for_appointments_and_every_timed_event_has_a_length():
+    for pid, tl in _patient_calendars():
+        cal = icalendar.Calendar.from_ical(export(tl))
+        for ev in cal.walk("VEVENT"):
+            cat = ev["CATEGORIES"].to_ical().decode()
+            timed = isinstance(ev["DTSTART"].dt, datetime)
+            take_home = timed and ev.get("TRANSP") == "TRANSPARENT" and cat in ("Medication", "Premedication")
+            want = "OPAQUE" if cat == "Hospital stay" or (timed and not take_home) else "TRANSPARENT"
+            assert ev["TRANSP"] == want, (pid, str(ev["SUMMARY"]))
+            if timed:
+                assert ev["DTEND"].dt > ev["DTSTART"].dt, (pid, str(ev["SUMMARY"]))
+        # take-home doses are never busy, clinic doses always
+        for ev in cal.walk("VEVENT"):
+            if str(ev["SUMMARY"]).startswith("Take "):
+                assert ev["TRANSP"] == "TRANSPARENT"
+
+
+def test_minimal_audience_names_no_medicine():
+    for pid, tl in _patient_calendars():
+        data = export(tl, audience="minimal").decode().replace("\r\n ", "").lower()
+        drugs = {e.drug.lower() for e in tl.events if e.drug} | {e.title.lower() for e in tl.events if e.drug}
+        for word in (*drugs, "mg", "mcg", pid):
+            assert word not in data, (pid, word)
+
+
+def test_reminders_for_clinic_days_admissions_and_labs(timeline):
+    # NCT03114865: hospital stay days 1-3 of cycle 1 from Mon 2027-01-04: reminded Sun 3 Jan 18:00
+    # CST = 4 Jan 00:00Z; the first clinic appointment of the day (premedication 08:00) an hour before
+    tl = timeline("nct03114865")
+    cal = icalendar.Calendar.from_ical(export(tl))
+    stay = next(e for e in cal.walk("VEVENT") if e["CATEGORIES"].to_ical() == b"Hospital stay")
+    (a,) = stay.walk("VALARM")
+    assert a["TRIGGER"].dt == Z(2027, 1, 4, 0) and a["TRIGGER"].params["VALUE"] == "DATE-TIME"
+    first = min((e for e in cal.walk("VEVENT") if isinstance(e["DTSTART"].dt, datetime)), key=lambda e: e["DTSTART"].dt)
+    assert [x["TRIGGER"].dt for x in first.walk("VALARM")] == [-timedelta(hours=1)]
+    per_day = Counter(e["DTSTART"].dt.date() for e in cal.walk("VEVENT") if e.walk("VALARM")
+                      and isinstance(e["DTSTART"].dt, datetime))
+    assert set(per_day.values()) == {1}  # one clinic reminder a day, not one per dose
+    # recurring-ical-events expands every alarm of every shipped calendar (it crashed on PT8H all-day)
+    import recurring_ical_events
+
+    for _, t in _patient_calendars():
+        c = icalendar.Calendar.from_ical(export(t))
+        n = len(list(recurring_ical_events.of(c, components=["VALARM"]).between(date(2026, 1, 1), date(2031, 1, 1))))
+        assert n >= len(c.walk("VALARM"))
+    none = icalendar.Calendar.from_ical(export(tl, remind=frozenset({"lab"})))
+    assert not none.walk("VALARM")

@@ -1,6 +1,7 @@
 """A real CalDAV round trip: Radicale (vobject inside) on 127.0.0.1 with temporary storage, the
-calendar uploaded with the caldav client, a date range queried back; then a delayed revision
-uploaded over it moves the same UIDs without duplicates.
+calendar uploaded under UID-based resource names, a date range queried back; a second patient in
+the same collection; then a delayed revision uploaded over it moves the same UIDs without
+duplicates.
 
 One resource per UID (RFC 4791 §4.1): every VEVENT travels in its own VCALENDAR with the
 VTIMEZONE, as a CalDAV client must upload it."""
@@ -18,6 +19,7 @@ import icalendar
 import pytest
 
 from regimens.exporters import ics
+from regimens.exporters.caldav_publish import resource_name  # the documented UID-based names
 
 CHI = "America/Chicago"
 STAMP = datetime(2027, 1, 1, tzinfo=UTC)
@@ -92,10 +94,16 @@ def resources(data: bytes) -> dict[str, str]:
     return {u: c.to_ical().decode() for u, c in out.items()}
 
 
-def upload(calendar, data: bytes) -> None:
-    for text in resources(data).values():
-        # as sent: the caldav client would otherwise raise SEQUENCE itself on every re-upload
-        calendar.save_event(text, increase_seqno=False)
+def sync(client, calendar, data: bytes) -> None:
+    """What docs/ics.md tells a CalDAV uploader to do: PUT every UID under its UID-based name
+    (replacing what is there), then DELETE the resources whose UID the new file no longer has."""
+    res = resources(data)
+    for uid, body in res.items():
+        r = client.put(str(calendar.url.join(resource_name(uid))), body, {"Content-Type": "text/calendar"})
+        assert r.status in (201, 204), (uid, r.status)
+    for obj in calendar.events():
+        if str(icalendar.Calendar.from_ical(obj.data).walk("VEVENT")[0]["UID"]) not in res:
+            obj.delete()
 
 
 def query(calendar, start: datetime, end: datetime) -> dict[str, list[datetime]]:
@@ -106,34 +114,55 @@ def query(calendar, start: datetime, end: datetime) -> dict[str, list[datetime]]
     return found
 
 
-def test_upload_query_and_move_after_a_delay(radicale_url, timeline):
+def uids_on_server(calendar) -> list[str]:
+    return [str(ev["UID"]) for obj in calendar.events() for ev in icalendar.Calendar.from_ical(obj.data).walk("VEVENT")]
+
+
+def test_reimport_after_a_delay_and_two_patients_in_one_collection(radicale_url, timeline):
     import caldav
 
     client = caldav.DAVClient(url=radicale_url, username="pharmacy", password="x")
     cal = client.principal().make_calendar(name="regimens test")
-    # NCT03114865, 2 cycles from Mon 2027-03-08 (crosses US DST on Sun 2027-03-14)
-    tl = timeline("nct03114865", start=date(2027, 3, 8))
-    upload(cal, ics.to_ics(tl, ics.IcsOptions(tz=CHI), STAMP))
-    # cycle 2 day 1 = day 43 = 2027-04-19; query its first week
-    window = (datetime(2027, 4, 19, tzinfo=UTC), datetime(2027, 4, 26, tzinfo=UTC))
-    before = query(cal, *window)
+    # NCT03114865, 2 cycles from Mon 2027-03-08 (crosses US DST on Sun 2027-03-14); a plan id
+    tl = timeline("nct03114865", start=date(2027, 3, 8)).with_events(
+        timeline("nct03114865", start=date(2027, 3, 8)).events, revision=1)
+    a = ics.IcsOptions(tz=CHI, uid_salt="0f" * 16)
+    sync(client, cal, ics.to_ics(tl, a, STAMP))
+    tag = ics.uid_tag("0f" * 16)
     c2 = next(e for e in tl.events if e.cycle == 2 and e.kind == "premedication")
-    assert [d.astimezone(UTC) for d in before[c2.uid]] == [datetime(2027, 4, 19, 13, tzinfo=UTC)]  # 08:00 CDT
+    c2_uid = ics.calendar_uid(c2.uid, tag)
+    # cycle 2 day 1 = day 43 = 2027-04-19, premedication 08:00 CDT = 13:00Z
+    before = query(cal, datetime(2027, 4, 19, tzinfo=UTC), datetime(2027, 4, 26, tzinfo=UTC))
+    assert [d.astimezone(UTC) for d in before[c2_uid]] == [datetime(2027, 4, 19, 13, tzinfo=UTC)]
     # the day-8 premedication, after the DST change: 08:00 CDT = 13:00Z (vobject inside Radicale)
     d8 = next(e for e in tl.events if e.kind == "premedication" and e.day == 8)
     got = query(cal, datetime(2027, 3, 15, 12, tzinfo=UTC), datetime(2027, 3, 15, 14, tzinfo=UTC))
-    assert [d.astimezone(UTC) for d in got[d8.uid]] == [datetime(2027, 3, 15, 13, tzinfo=UTC)]
+    assert [d.astimezone(UTC) for d in got[ics.calendar_uid(d8.uid, tag)]] == [datetime(2027, 3, 15, 13, tzinfo=UTC)]
 
-    # cycle 2 starts a week late (--actual-start maintenance.c2=2027-04-26), revision 1
+    # a second patient on the same protocol and start date (another plan id) in the same
+    # collection: no UID in common, so nothing of the first patient is overwritten
+    b = ics.IcsOptions(tz=CHI, uid_salt="a1" * 16)
+    other = resources(ics.to_ics(tl, b, STAMP))
+    assert not set(other) & set(resources(ics.to_ics(tl, a, STAMP)))
+    for uid, body in other.items():
+        assert client.put(str(cal.url.join(resource_name(uid))), body, {"Content-Type": "text/calendar"}).status == 201
+    assert len(uids_on_server(cal)) == len(other) * 2
+
+    # re-uploading an event under a name that is not its UID's is refused (409 in Radicale,
+    # a UID conflict): why uploaders must use the UID-based names
+    body = resources(ics.to_ics(tl, a, STAMP))[c2_uid]
+    r = client.put(str(cal.url.join("another-name.ics")), body, {"Content-Type": "text/calendar"})
+    assert r.status >= 400, r.status
+
+    # cycle 2 starts a week late: revision 2 of the first patient's plan, synchronised again
     late = timeline("nct03114865", start=date(2027, 3, 8), actual_starts={"maintenance.c2": date(2027, 4, 26)})
-    late = late.with_events(late.events, revision=1)
-    upload(cal, ics.to_ics(late, ics.IcsOptions(tz=CHI), STAMP))
+    late = late.with_events(late.events, revision=2)
+    sync(client, cal, ics.to_ics(late, a, STAMP))  # (this deletes patient b's events too: one per collection)
     after = query(cal, datetime(2027, 4, 26, tzinfo=UTC), datetime(2027, 5, 3, tzinfo=UTC))
-    assert [d.astimezone(UTC) for d in after[c2.uid]] == [datetime(2027, 4, 26, 13, tzinfo=UTC)]
-    assert c2.uid not in query(cal, datetime(2027, 4, 19, tzinfo=UTC), datetime(2027, 4, 20, tzinfo=UTC))
-    # no duplicates: the server holds exactly one resource per UID of the revised calendar
-    everything = [str(ev["UID"]) for obj in cal.events()
-                  for ev in icalendar.Calendar.from_ical(obj.data).walk("VEVENT")]
-    assert len(everything) == len(set(everything)) == len(resources(ics.to_ics(late, ics.IcsOptions(tz=CHI), STAMP)))
-    seqs = [icalendar.Calendar.from_ical(obj.data).walk("VEVENT")[0].get("SEQUENCE") for obj in cal.events()]
-    assert set(seqs) == {1}, seqs
+    assert [d.astimezone(UTC) for d in after[c2_uid]] == [datetime(2027, 4, 26, 13, tzinfo=UTC)]
+    assert c2_uid not in query(cal, datetime(2027, 4, 19, tzinfo=UTC), datetime(2027, 4, 20, tzinfo=UTC))
+    # no duplicates: exactly one resource per UID of the revised calendar, at the new SEQUENCE
+    everything = uids_on_server(cal)
+    assert sorted(everything) == sorted(resources(ics.to_ics(late, a, STAMP)))
+    seqs = {icalendar.Calendar.from_ical(obj.data).walk("VEVENT")[0].get("SEQUENCE") for obj in cal.events()}
+    assert seqs == {2}, seqs

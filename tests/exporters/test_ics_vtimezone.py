@@ -79,4 +79,6 @@ def test_us_rule_form():
     text = vtimezone("America/Chicago", FIRST, LAST).to_ical().decode()
     assert "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3" in text
     assert "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11" in text
-    assert "DTSTART:20260308T020000" in text  # 8 March 2026 is the 2nd Sunday
+    # the rules start in 1970, as Google and Apple write them (vobject/Radicale misplace DST-period
+    # instances when they start just before the events): 8 March 1970 was the 2nd Sunday
+    assert "DTSTART:19700308T020000" in text and "DTSTART:19701101T020000" in text

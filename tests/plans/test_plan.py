@@ -153,6 +153,11 @@ def test_plan_new_writes_an_owner_only_file(tmp_path, proto, run_cli):
     assert data["protocol"]["id"] == "plantest" and data["protocol"]["content_hash"] == PF.content_hash
     assert data["arm"] == "1" and data["revision"] == 1
     assert data["measurements"]["height_cm"] == 180
+    # a random plan id (calendar UIDs are unique per patient): 32 hex digits, another for another plan
+    other = tmp_path / "other.yaml"
+    run_cli("plan", "new", str(proto), "--start", "2027-01-04", "-o", str(other))
+    assert len(data["id"]) == 32 and int(data["id"], 16) >= 0
+    assert yaml.safe_load(other.read_text())["id"] != data["id"]
     # it refuses to overwrite without --force, and leaves the file alone
     before = out.read_bytes()
     code, _, err = run_cli("plan", "new", str(proto), "--start", "2027-02-01", "-o", str(out))
@@ -218,6 +223,7 @@ def test_preview_then_record_a_delay(tmp_path, proto, run_cli):
     assert saved.revision == 2 and saved.actual_starts == {"main.c3": date(2027, 2, 22)}
     assert saved.history[-1].note == "actual start main.c3=2027-02-22"
     assert (saved.history[-1].reason, saved.history[-1].by) == ("ANC 0.7", "tester")
+    assert saved.id == yaml.safe_load(before)["id"]  # kept through revisions: calendar UIDs stay
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     code, text, _ = run_cli("plan", "show", str(out))
     assert "revision 2" in text and "Actual start: main.c3 = 2027-02-22" in text

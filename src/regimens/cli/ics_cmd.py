@@ -12,6 +12,8 @@ from regimens.cli.options import output_options, patient_options, schedule_optio
 from regimens.errors import RegimensError
 
 TZ_ENV = "REGIMENS_TZ"
+AUDIENCES = ("patient", "staff", "minimal")  # = exporters.ics.AUDIENCES (not imported: --help stays fast)
+REMIND_KINDS = ("take-home", "clinic", "admission", "lab")  # = exporters.ics.REMIND_KINDS
 
 
 def local_zone(environ: dict[str, str]) -> str | None:
@@ -26,7 +28,8 @@ def local_zone(environ: dict[str, str]) -> str | None:
     except OSError:
         pass
     try:
-        return Path("/etc/timezone").read_text().strip() or None
+        with open("/etc/timezone", encoding="utf-8") as f:
+            return f.read().strip() or None
     except OSError:
         return None
 
@@ -84,8 +87,14 @@ def resolve_zone(given: str | None, environ: dict[str, str]) -> tuple[str, str |
     return zone, f"times are in {zone} (this computer's zone); give --tz Area/City if the clinic is elsewhere"
 
 
+def _text(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
 def part_path(pattern: str, part: str) -> str:
     """`-o cal-{part}.ics` → cal-maintenance.c1.ics; `-o cal.ics` → cal-maintenance.c1.ics."""
+    from pathlib import Path
+
     if "{part}" in pattern:
         return pattern.replace("{part}", part)
     p = Path(pattern)
@@ -117,11 +126,29 @@ def part_path(pattern: str, part: str) -> str:
                    "description (left out by default: privacy).")
 @click.option("--tall-man", "tall_man_path", type=click.Path(dir_okay=False),
               help="Tall-man list (YAML `generic: TALLman` or CSV `generic,TALLman`) replacing the "
-                   "built-in US list of verified entries.")
+                   "built-in US list of verified entries (staff calendars).")
+@click.option("--audience", type=click.Choice(AUDIENCES), default="patient", show_default=True,
+              help="patient: plain words; staff: clinical wording (tall-man, route codes, sources); "
+                   "minimal: no drug names or doses (a shared or lock-screen calendar).")
+@click.option("--uid-salt", metavar="TEXT",
+              help="Text unique to the patient mixed into every event UID when there is no --plan "
+                   "(a plan's own id is used otherwise). Without either, UIDs are derived from the "
+                   "protocol, arm and start date.")
+@click.option("--location", metavar="TEXT", help='Where clinic appointments are, e.g. "Day unit, 3rd floor".')
+@click.option("--phone", metavar="NUMBER", help="The 24-hour number, shown in the calendar and its events.")
+@click.option("--remind", metavar="KINDS", default=",".join(REMIND_KINDS), show_default=True,
+              help="Which events get a reminder, comma-separated: " + ", ".join(REMIND_KINDS) + ".")
+@click.option("--clinic-reminder", "clinic_reminder_minutes", type=click.IntRange(0, 10080), default=60,
+              show_default=True, metavar="MINUTES",
+              help="Reminder lead time before the first clinic appointment of a day.")
+@click.option("--day-before-reminder", metavar="HH:MM", default="18:00", show_default=True,
+              help="Reminder time, the evening before, of an all-day lab test, admission or visit.")
 @output_options
 def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, reminder_minutes: int,
             all_day_reminder: str, no_reminders: bool, split: str | None, patient_label: str | None,
-            tall_man_path: str | None, show_measurements: bool, **params) -> None:
+            tall_man_path: str | None, show_measurements: bool, audience: str, uid_salt: str | None,
+            location: str | None, phone: str | None, remind: str, clinic_reminder_minutes: int,
+            day_before_reminder: str, **params) -> None:
     """Export the schedule as an iCalendar (.ics) file for Google, Apple, Outlook or Thunderbird.
 
     PROTOCOL is a protocol id (see `regimens list`) or a path to a protocol file. Files larger
@@ -143,16 +170,34 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
     if output and not split:
         check_writable(output, force)
     zone, note = resolve_zone(tz, dict(os.environ))
+    kinds = frozenset(k.strip() for k in remind.split(",") if k.strip())
     opts = ics.IcsOptions(
-        tz=zone, bag_hours=int(bag_hours), reminders=not no_reminders, reminder_minutes=reminder_minutes,
-        all_day_reminder=parse_hhmm(all_day_reminder, "--all-day-reminder"),
-        patient_label=patient_label.strip() if patient_label and patient_label.strip() else None,
-        measurements=show_measurements,
+        tz=zone, bag_hours=int(bag_hours), reminders=not no_reminders and bool(kinds),
+        reminder_minutes=reminder_minutes, all_day_reminder=parse_hhmm(all_day_reminder, "--all-day-reminder"),
+        patient_label=_text(patient_label), measurements=show_measurements,
         tall_man=load_tall_man(tall_man_path) if tall_man_path else None,
+        audience=audience, uid_salt=_text(uid_salt), location=_text(location), phone=_text(phone),
+        remind=kinds, clinic_reminder_minutes=clinic_reminder_minutes,
+        day_before_reminder=parse_hhmm(day_before_reminder, "--day-before-reminder"),
     )
     opts.check()
     stamp = generated_at()
-    tl = build(params).timeline
+    built = build(params)
+    tl = built.timeline
+    saved = built.extras.get("saved_plan")
+    if saved is not None:
+        if uid_salt:
+            raise RegimensError("--uid-salt is for calendars made without a plan; a plan's UIDs come from its own id")
+        if saved.id:
+            from dataclasses import replace
+
+            opts = replace(opts, uid_salt=saved.id)
+        else:
+            click.echo("regimens: note: this plan has no id (made before plan ids existed): event UIDs are "
+                       "derived from its start date; two such plans with the same start share UIDs", err=True)
+    elif params.get("actual_start") or params.get("omit") or params.get("hold"):
+        click.echo("regimens: note: no --plan: SEQUENCE grows with each delay or omission but not when a change "
+                   "is taken back; keep changes in a plan (`regimens plan record`) to update calendars safely", err=True)
     if note:
         click.echo(f"regimens: note: {note}", err=True)
     for w in tl.warnings:

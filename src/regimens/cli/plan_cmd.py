@@ -106,8 +106,12 @@ def plan_new(output: str, force: bool, **params) -> None:
     pf = load_protocol(params.get("protocol"), params.get("protocols_dir"))
     plan = merge(None, pf, given(params))
     tl = timeline_of(pf, plan, read_rounding(params.get("rounding_path")))  # refuse now what would fail later
-    # the arm and every decision are written out, defaults included, so the plan says what was used
-    plan = plan.model_copy(update={"arm": tl.arm, "choices": dict(tl.choices)})
+    # the arm and every decision are written out, defaults included, so the plan says what was used;
+    # the random id (made here: the library never makes randomness) keeps this patient's calendar
+    # UIDs apart from every other patient's and the same through every revision (docs/ics.md)
+    import secrets  # here, not at the top: `regimens --help` stays fast
+
+    plan = plan.model_copy(update={"arm": tl.arm, "choices": dict(tl.choices), "id": secrets.token_hex(16)})
     for w in tl.warnings:
         click.echo(f"regimens: warning: {w}", err=True)
     write_atomic(output, dump_plan(plan), force=force, mode=PLAN_MODE)
@@ -141,6 +145,8 @@ def plan_show(plan_file: str, protocols_dir: str | None, fmt: str, history: bool
             m = plan.measurements.to_measurements()
             data["bsa_m2"] = m.bsa
             data["bsa_used_m2"] = m.bsa_used
+        import json  # here: `regimens --help` does not pay for it
+
         emit((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(), None, False)
         return
     if history:

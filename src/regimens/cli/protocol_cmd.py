@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -31,6 +30,8 @@ def list_cmd(fmt: str, protocols_dir: str | None) -> None:
     for line in broken:
         click.echo(f"regimens: error: protocol {line} (run `regimens validate` on it)", err=True)
     if fmt == "json":
+        import json  # here: `regimens --help` does not pay for it
+
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
     else:
         for r in records:

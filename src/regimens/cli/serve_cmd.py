@@ -4,7 +4,6 @@ the command, so `regimens --help` stays fast."""
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import click
@@ -29,6 +28,8 @@ def _secret_key(folder: Path) -> str:
     path = folder / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
+    import secrets  # here: `regimens --help` does not pay for it
+
     key = secrets.token_urlsafe(50)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:

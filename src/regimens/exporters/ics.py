@@ -1,30 +1,40 @@
-"""iCalendar (RFC 5545) export of a timeline: bytes that Google, Apple, Outlook and Thunderbird
-import the same way (see docs/ics.md and shared/reference/calendar-interop.md).
+"""iCalendar (RFC 5545) export of a timeline: bytes that Google, Apple, Outlook, Thunderbird and
+the libraries their users' tools are built on read the same way (docs/ics.md, checked by ten
+clients in tests/exporters/test_ics_clients.py).
 
 Which event becomes what:
-  - timed administration or premedication  → timed VEVENT in the clinic zone (TZID + VTIMEZONE)
-  - day-level item (phase, rest, hospital stay, lab, gate, untimed dose)
+  - timed administration or premedication  → timed VEVENT in the clinic zone (TZID + VTIMEZONE),
+                                              with its real duration (an estimate of minutes at
+                                              the chair when the protocol gives none)
+  - day-level item (phase, rest, hospital stay, lab, gate, untimed clinic dose)
                                             → all-day VEVENT, VALUE=DATE, exclusive DTEND
-  - continuous infusion                     → one all-day multi-day VEVENT (transparent) plus
-                                              timed start / bag-change / end events
+  - continuous infusion                     → one all-day multi-day VEVENT plus timed start /
+                                              bag-change / end events of a few minutes
   - oral take-home doses (route PO)         → one recurring VEVENT (RRULE) per run of equal doses
-                                              at a steady interval, with a VALARM reminder
+                                              at a steady interval; an omitted or held dose is an
+                                              EXDATE of that series (its UID never changes); an
+                                              untimed dose is placed at the take-home time
   - omitted dose                            → STATUS:CANCELLED; held dose → STATUS:TENTATIVE
 
-UIDs are the timeline's uids (derived events add a suffix), SEQUENCE is the plan revision and
-DTSTAMP the generation time passed in, so the same inputs give the same bytes and a CalDAV server
-or subscription updates events in place after a delay.
+Only appointments (timed clinic events, hospital stays) are OPAQUE; everything else is
+TRANSPARENT, so a calendar does not show the patient busy all day.
+
+UIDs are the timeline's uids with a tag of the plan id (or `uid_salt`) mixed in, so two patients'
+calendars never share a UID and one patient's UIDs survive every revision. SEQUENCE is the plan
+revision (without a plan: derived from how far the event moved and its status), DTSTAMP the
+generation time passed in. The library makes no randomness and reads no clock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vInt, vRecur, vText
+from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vDuration, vInt, vRecur, vText
 
 from regimens.errors import RequestError
 from regimens.exporters import ics_text as text
@@ -36,13 +46,23 @@ MAX_BYTES = 1_000_000
 """Google Calendar's import limit (about 1 MB; calendar-interop.md §10)."""
 BAG_HOURS = (24, 48, 72, 96, 168)
 SPLITS = ("phase", "cycle")
-_TRANSPARENT = {"phase", "rest"}
+AUDIENCES = text.AUDIENCES
+REMIND_KINDS = ("take-home", "clinic", "admission", "lab")
+"""What can have a reminder: take-home doses, clinic appointments (timed doses, bag changes,
+visits, procedures), admissions (hospital stays) and lab tests."""
+_MINUTES_IF_UNKNOWN = {"PO": 5, "IT": 30, "ITH": 30}
+"""Event length of a timed dose the protocol gives no duration for: a tablet, a spinal injection
+(lumbar puncture); anything else (an IV push, an injection) 15 minutes."""
+_DERIVED_MINUTES = 15
+"""Start, bag change and end of a pump infusion: minutes of a nurse's time."""
 _KIND_CATEGORY = {
     KIND_ADMINISTRATION: "Medication", KIND_PREMEDICATION: "Premedication", "phase": "Treatment phase",
     "rest": "Treatment-free", "hospitalization": "Hospital stay", "lab": "Lab test",
     "assessment": "Assessment", "procedure": "Procedure", "gate": "Start condition",
     "milestone": "Milestone", "visit": "Visit",
 }
+_CLINIC_KINDS = ("visit", "procedure", "assessment")
+_STATUS_RANK = {"planned": 0, "held": 1, "omitted": 2}
 
 
 @dataclass(frozen=True)
@@ -51,14 +71,32 @@ class IcsOptions:
     """IANA zone of the clinic (Area/City): timed doses are at clinic wall-clock time."""
     bag_hours: int = 24
     reminders: bool = True
+    """False: no VALARM at all."""
     reminder_minutes: int = 30
-    """Lead time of the VALARM before a timed take-home dose."""
+    """Lead time of the reminder before a timed take-home dose."""
     all_day_reminder: time = time(8, 0)
-    """Clock time of the reminder on the day of an untimed take-home dose."""
+    """Take-home time: where an untimed take-home dose is placed (5 minutes), reminded at it."""
     patient_label: str | None = None
     measurements: bool = False
     """Height, weight, BSA and date measured in dose descriptions (off: privacy)."""
     tall_man: Mapping[str, str] | None = None
+    audience: str = "patient"
+    """`patient` (plain words, the default), `staff` (clinical wording, tall-man, sources) or
+    `minimal` (no drug names or doses: "Clinic visit 09:30", "Take your tablets")."""
+    uid_salt: str | None = None
+    """Mixed into every UID: the plan's random id (Plan.id), or any text unique to the patient.
+    None: derived from the start date (two patients on the same protocol, arm and start date
+    then share UIDs; docs/ics.md)."""
+    location: str | None = None
+    """LOCATION of clinic appointments, labs and visits (e.g. "Day unit, 3rd floor")."""
+    phone: str | None = None
+    """The 24-hour number, in the calendar description and every event's description."""
+    remind: frozenset[str] = frozenset(REMIND_KINDS)
+    """Which kinds of event get a reminder (REMIND_KINDS)."""
+    clinic_reminder_minutes: int = 60
+    """Lead time before the first timed clinic appointment of a day."""
+    day_before_reminder: time = time(18, 0)
+    """Clock time, the day before, of the reminder of an all-day lab test, admission or visit."""
 
     def check(self) -> None:
         try:
@@ -69,17 +107,82 @@ class IcsOptions:
         if self.bag_hours not in BAG_HOURS:
             raise RequestError(f"bag length {self.bag_hours} h is not one of "
                                f"{', '.join(map(str, BAG_HOURS))}")
-        if self.reminder_minutes < 0:
+        if self.reminder_minutes < 0 or self.clinic_reminder_minutes < 0:
             raise RequestError("reminder lead time must be 0 minutes or more")
+        if self.audience not in AUDIENCES:
+            raise RequestError(f"audience {self.audience!r} is not one of {', '.join(AUDIENCES)}")
+        unknown = set(self.remind) - set(REMIND_KINDS)
+        if unknown:
+            raise RequestError(f"reminder kind {sorted(unknown)[0]!r} is not one of {', '.join(REMIND_KINDS)}")
+        if self.uid_salt is not None and not self.uid_salt.strip():
+            raise RequestError("the UID salt is empty; give some text unique to the patient")
+
+
+def _lead(minutes: int) -> vDuration | vText:
+    """A reminder `minutes` before the start; at the start it is `PT0S` (icalendar would write
+    `P0D`, which some parsers refuse for a time-of-day trigger)."""
+    return vDuration(-timedelta(minutes=minutes)) if minutes else vText("PT0S")
+
+
+# --- UIDs ----------------------------------------------------------------------------------------
+
+
+def uid_tag(salt: str) -> str:
+    """12 hex digits standing for the plan id (or salt) in every UID: the id itself stays out."""
+    return hashlib.sha256(f"regimens calendar uid\0{salt}".encode()).hexdigest()[:12]
+
+
+def uid_salt(tl: Timeline, opts: IcsOptions) -> tuple[str, str]:
+    """(salt, how the UIDs were made unique, in words for the calendar)."""
+    if opts.uid_salt:
+        return opts.uid_salt, "unique to this patient (plan id or UID salt)"
+    # the start as given (`--start`), not where a delayed first cycle actually begins
+    start = tl.cycles[0].nominal_start if tl.cycles else tl.start
+    return (f"start {start.isoformat()}",
+            f"derived from protocol, arm and start date {start.isoformat()} (no plan id or UID salt)")
+
+
+def calendar_uid(timeline_uid: str, tag: str) -> str:
+    """`<timeline uid>-<tag>@regimens`: the timeline uid stays readable (it is the id the JSON
+    timeline and `--omit UID` use), the tag makes it this patient's."""
+    return f"{timeline_uid.removesuffix('@regimens')}-{tag}@regimens"
 
 
 # --- public API --------------------------------------------------------------------------------
 
 
-def to_ics(tl: Timeline, opts: IcsOptions, generated: datetime, part: str | None = None) -> bytes:
-    """One VCALENDAR for the whole timeline (or the part of it `tl` already is)."""
+def to_ics(tl: Timeline, opts: IcsOptions, generated: datetime, part: str | None = None,
+           whole: Timeline | None = None) -> bytes:
+    """One VCALENDAR for the whole timeline (or the part of it `tl` is, cut from `whole`)."""
     opts.check()
-    return _Builder(tl, opts, generated).calendar(part).to_ical()
+    return serialize(_Builder(tl, opts, generated, whole or tl).calendar(part))
+
+
+def serialize(cal: Calendar) -> bytes:
+    """The same bytes as `cal.to_ical()`, folded faster: icalendar builds the content lines
+    (escaping, parameters, values) and `_fold` folds them at 75 octets on bytes, where
+    icalendar 7.3 encodes character by character (half of a long calendar's export time)."""
+    return b"\r\n".join(_fold(line.encode("utf-8")) for line in cal.content_lines() if line) + b"\r\n"
+
+
+def _fold(b: bytes, limit: int = 74) -> bytes:
+    """RFC 5545 §3.1 folding as icalendar does it: pieces of at most 74 octets joined by CRLF +
+    space, never inside a UTF-8 character, and never right after a backslash or `^` (clients
+    misread an escape split over a fold; icalendar issue #1501)."""
+    if len(b) <= limit:
+        return b
+    out = []
+    i, n = 0, len(b)
+    while i < n:
+        j = min(i + limit, n)
+        if j < n:
+            while b[j] & 0xC0 == 0x80:  # a continuation byte: the character starts earlier
+                j -= 1
+            if j - i > 1 and b[j - 1] in (0x5C, 0x5E):
+                j -= 1
+        out.append(b[i:j])
+        i = j
+    return b"\r\n ".join(out)
 
 
 def parts(tl: Timeline, by: str) -> list[tuple[str, Timeline]]:
@@ -106,7 +209,8 @@ def export(tl: Timeline, opts: IcsOptions, generated: datetime, split: str | Non
 
     Without `split`, a calendar over `max_bytes` is split per phase, and a phase still over it
     per cycle (Google refuses larger imports). A single cycle over the limit stays whole: the
-    caller says so.
+    caller says so. Every event of a part has the UID, SUMMARY and DESCRIPTION it has in the
+    whole calendar: a split changes files, not events.
     """
     opts.check()
     if split is None:
@@ -115,16 +219,16 @@ def export(tl: Timeline, opts: IcsOptions, generated: datetime, split: str | Non
             return [(None, whole)]
         out: list[tuple[str | None, bytes]] = []
         for key, sub in parts(tl, "phase"):
-            data = to_ics(sub, opts, generated, key)
+            data = to_ics(sub, opts, generated, key, whole=tl)
             if len(data) > max_bytes:
-                out.extend((k, to_ics(s, opts, generated, k)) for k, s in parts(sub, "cycle"))
+                out.extend((k, to_ics(s, opts, generated, k, whole=tl)) for k, s in parts(sub, "cycle"))
             else:
                 out.append((key, data))
         return out
-    return [(k, to_ics(s, opts, generated, k)) for k, s in parts(tl, split)]
+    return [(k, to_ics(s, opts, generated, k, whole=tl)) for k, s in parts(tl, split)]
 
 
-# --- building ------------------------------------------------------------------------------
+# --- grouping ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -138,21 +242,23 @@ def _is_take_home(e: DoseEvent) -> bool:
 
 
 def _series_key(e: DoseEvent) -> tuple:
+    # no status: an omitted or held dose stays in its series (as an EXDATE), so the series and its
+    # UID are the same whichever doses are omitted
     return (e.cycle_id, e.kind, e.title, e.drug, e.dose, e.unit, e.patient_dose, e.patient_unit,
-            e.route, e.time, e.duration_minutes, e.status, e.status_reason, e.not_public,
-            e.premed_for, e.step, e.note, e.window, e.decision)
+            e.route, e.time, e.duration_minutes, e.not_public, e.premed_for, e.step, e.note, e.window,
+            e.decision)
 
 
-def group_take_home(events: Iterable[DoseEvent]) -> list[DoseEvent | _Series]:
+def group_take_home(events: Iterable[DoseEvent], key: Callable[[DoseEvent], tuple] = _series_key,
+                    take_home: Callable[[DoseEvent], bool] = _is_take_home) -> list[DoseEvent | _Series]:
     """Oral take-home doses into runs of equal doses at a steady interval (one RRULE each), so a
     28-day mercaptopurine course is one event, not 28. Anything else passes through as is."""
     events = list(events)
     runs: dict[tuple, list[list[DoseEvent]]] = {}
-    first_of: dict[str, _Series] = {}
     for e in events:
-        if not _is_take_home(e):
+        if not take_home(e):
             continue
-        rs = runs.setdefault(_series_key(e), [])
+        rs = runs.setdefault(key(e), [])
         if rs:
             run = rs[-1]
             step = (e.date - run[-1].date).days
@@ -160,13 +266,13 @@ def group_take_home(events: Iterable[DoseEvent]) -> list[DoseEvent | _Series]:
                 run.append(e)
                 continue
         rs.append([e])
-    member: dict[str, _Series] = {}
+    first_of: dict[str, _Series] = {}
+    member: set[str] = set()
     for rs in runs.values():
         for run in rs:
             s = _Series(run, (run[1].date - run[0].date).days if len(run) > 1 else 1)
             first_of[run[0].uid] = s
-            for e in run:
-                member[e.uid] = s
+            member.update(e.uid for e in run)
     out: list[DoseEvent | _Series] = []
     for e in events:
         if e.uid in first_of:
@@ -177,18 +283,73 @@ def group_take_home(events: Iterable[DoseEvent]) -> list[DoseEvent | _Series]:
     return out
 
 
+def _today(events: Iterable[DoseEvent]) -> dict[str, tuple[int, int]]:
+    """uid → (k, n): dose k of the n take-home doses of the same medicine that day."""
+    day: dict[tuple, list[DoseEvent]] = {}
+    for e in events:
+        if _is_take_home(e):
+            day.setdefault((e.date, e.drug, e.title), []).append(e)
+    out = {}
+    for evs in day.values():
+        evs.sort(key=lambda x: (x.time or time(0), x.order))
+        for k, e in enumerate(evs, 1):
+            out[e.uid] = (k, len(evs))
+    return out
+
+
+def _relocate_next(events: list[DoseEvent]) -> list[DoseEvent]:
+    """"Next: Block 2 (date set by the treating team)" sits on day 1 of the element before it in
+    the timeline; on a calendar it would read as if Block 2 started then. It goes on the last day
+    of that element that has anything on it (its length is not public, so that is its last event)."""
+    last: dict[str, date] = {}
+    for e in events:
+        if not text.next_element(e) and e.kind != "phase":
+            last[e.cycle_id] = max(last.get(e.cycle_id, e.end_date), e.end_date)
+    out = []
+    for e in events:
+        d = last.get(e.cycle_id)
+        if text.next_element(e) and d is not None and d > e.date:
+            e = e.with_(date=d, end_date=d, day=e.day + (d - e.date).days)
+        out.append(e)
+    return out
+
+
+# --- building ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Visit:
+    """Minimal audience: one clinic visit per day, from the first to the last timed clinic event."""
+
+    key: str
+    start: datetime
+    end: datetime
+    statuses: set[str] = field(default_factory=set)
+
+
 class _Builder:
-    def __init__(self, tl: Timeline, opts: IcsOptions, generated: datetime):
+    def __init__(self, tl: Timeline, opts: IcsOptions, generated: datetime, whole: Timeline):
         self.tl, self.opts = tl, opts
-        self.labels = text.Labels.of(tl, opts.tall_man, opts.measurements)
+        self.minimal = opts.audience == "minimal"
+        self.labels = text.Labels.of(whole, opts.tall_man, "patient" if self.minimal else opts.audience,
+                                     opts.measurements)
         self.tz = ZoneInfo(opts.tz)
         self.stamp = generated.astimezone(UTC).replace(microsecond=0)
         self.timed = False
         self.span: list[date] = []
         self._stamp = vDDDTypes(self.stamp)
-        self._sequence = vInt(tl.revision)
+        self._seqs: dict[int, vInt] = {}
         self._categories: dict[str, vCategory] = {}
+        salt, self.uid_words = uid_salt(whole, opts)
+        self.tag = uid_tag(salt)
+        self.shift = {c.cycle_id: abs((c.start - c.nominal_start).days) for c in whole.cycles}
         self.cont_starts = {(e.drug, self._at(e)) for e in tl.events if e.continuous and e.time}
+        self.today = _today(tl.events)
+        # the first timed clinic appointment of each day gets the clinic reminder
+        self._clinic: dict[date, tuple[datetime, Event, str]] = {}
+        self._transparent = vText("TRANSPARENT")
+        self._opaque = vText("OPAQUE")
+        self._location = vText(opts.location) if opts.location else None
 
     def calendar(self, part: str | None) -> Calendar:
         tl, o = self.tl, self.opts
@@ -196,16 +357,25 @@ class _Builder:
         cal.add("prodid", PRODID)
         cal.add("version", "2.0")
         cal.add("calscale", "GREGORIAN")
-        cal.add("method", "PUBLISH")
-        name = text.calendar_name(tl, o.patient_label, part)
-        desc = text.calendar_description(tl, o.patient_label, o.tz, o.measurements)
+        # no METHOD: a plain calendar file (what Outlook treats as PUBLISH) needs no ORGANIZER,
+        # which RFC 5546 wants with METHOD:PUBLISH and a made-up address would turn into an
+        # invitation from somebody else (calendar-interop.md §3)
+        name = text.calendar_name(tl, o.patient_label, part, o.audience)
+        desc = text.calendar_description(tl, o.patient_label, o.tz, o.audience, o.phone, self.uid_words,
+                                         o.measurements)
         # vText: non-standard and RFC 7986 properties are otherwise written unescaped
         cal.add("x-wr-calname", vText(name))
         cal.add("name", vText(name))
         cal.add("x-wr-caldesc", vText(desc))
         cal.add("description", vText(desc))
         cal.add("x-wr-timezone", vText(o.tz))
-        vevents = [v for item in group_take_home(tl.events) for v in self._vevents(item)]
+        cal.add("x-regimens-uids", vText(self.uid_words))
+        events = _relocate_next(list(tl.events))
+        if self.minimal:
+            vevents = self._minimal(events)
+        else:
+            vevents = [v for item in group_take_home(events) for v in self._vevents(item)]
+        self._clinic_reminders()
         if self.timed:
             cal.add_component(vtimezone(o.tz, min(self.span), max(self.span)))
         for v in vevents:
@@ -218,24 +388,59 @@ class _Builder:
         if isinstance(item, _Series):
             return [self._series(item)]
         e = item
+        lb, o = self.labels, self.opts
         if e.continuous and e.time is not None:
             return self._continuous(e)
-        if e.time is None:
-            ev = self._event(e.uid, text.summary(e, self.labels, last_day=self._last_day(e)),
-                             text.description(e, self.labels), e)
-            self._all_day(ev, e.date, e.end_date)
-        else:
-            ev = self._event(e.uid, text.summary(e, self.labels),
-                             text.description(e, self.labels), e)
-            self._timed(ev, self._at(e), e.duration_minutes)
+        today = self.today.get(e.uid)
+        desc = text.description(e, lb, today=today, location=self._where(e), phone=o.phone)
         if _is_take_home(e):
-            self._alarm(ev, e)
+            ev = self._event(self._uid(e.uid), text.summary(e, lb, today=today), desc, e, (e,))
+            self._take_home_time(ev, e)
+            self._remind(ev, e, "take-home")
+        elif e.time is None:
+            ev = self._event(self._uid(e.uid), text.summary(e, lb, last_day=self._last_day(e)), desc, e, (e,))
+            self._all_day(ev, e.date, e.end_date)
+            self._remind(ev, e, self._reminder_kind(e))
+        else:
+            ev = self._event(self._uid(e.uid), text.summary(e, lb), desc, e, (e,))
+            start = self._at(e)
+            self._timed(ev, start, e.duration_minutes or self._unknown_minutes(e))
+            self._clinic_candidate(ev, e, start)
+        self._transp(ev, e)
         return [ev]
 
     def _series(self, s: _Series) -> Event:
+        lb, o = self.labels, self.opts
+        planned = [e for e in s.events if e.status == "planned"]
+        skipped = [e for e in s.events if e.status != "planned"]
         first, last = s.events[0], s.events[-1]
+        if planned:
+            rep = first.with_(status="planned", status_reason=None)
+        else:  # every dose omitted or held: the series itself says so, under the same UID
+            rep = first if all(e.status == first.status for e in s.events) else first.with_(status="held")
         n = len(s.events)
         every = "daily" if s.interval == 1 else "weekly" if s.interval == 7 else f"every {s.interval} days"
+        today = self.today.get(first.uid)
+        doses = self._series_words(s, every)
+        ev = self._event(self._uid(first.uid), text.summary(rep, lb, last_day=last.day, every=every, today=today),
+                         text.description(rep, lb, doses=doses, today=today, phone=o.phone,
+                                          not_on=text.not_on_lines(skipped, lb) if planned else ()),
+                         rep, s.events)
+        start = self._take_home_time(ev, first)
+        self.span.append(last.date)
+        rule = {"FREQ": "DAILY", "COUNT": n} if s.interval == 1 else {"FREQ": "DAILY", "INTERVAL": s.interval, "COUNT": n}
+        ev.add("rrule", vRecur(rule))
+        if planned and skipped:
+            ev.add("exdate", [start.replace(year=e.date.year, month=e.date.month, day=e.date.day) for e in skipped])
+        self._remind(ev, rep, "take-home")
+        self._transp(ev, rep)
+        return ev
+
+    def _series_words(self, s: _Series, every: str) -> str:
+        first, last = s.events[0], s.events[-1]
+        n = len(s.events)
+        if not self.labels.staff:
+            return f"{n} doses, {every}, from {text.long_day(first.date)} to {text.long_day(last.date)}"
         at = f" at {first.time:%H:%M}" if first.time else ""
         doses = f"Take-home: {n} doses, {every}{at}, days {first.day}–{last.day}"
         if first.dose_number and last.dose_number and first.doses_total:
@@ -243,106 +448,263 @@ class _Builder:
                 doses += f" (doses {first.dose_number}–{last.dose_number} of {first.doses_total} in this cycle)"
             else:  # one clock time of a BID/TID schedule
                 doses += f" ({n} of the {first.doses_total} doses in this cycle; the other times are separate events)"
-        ev = self._event(first.uid, text.summary(first, self.labels, last_day=last.day, extra=every),
-                         text.description(first, self.labels, doses=doses), first)
-        if first.time is None:
-            self._all_day(ev, first.date, first.date)
-        else:
-            self._timed(ev, self._at(first), first.duration_minutes)
-        self.span.append(last.date)
-        rule = {"FREQ": "DAILY", "COUNT": n} if s.interval == 1 else {"FREQ": "DAILY", "INTERVAL": s.interval, "COUNT": n}
-        ev.add("rrule", vRecur(rule))
-        self._alarm(ev, first)
-        return ev
+        return doses
 
     def _continuous(self, e: DoseEvent) -> list[Event]:
-        o = self.opts
+        o, lb = self.opts, self.labels
         start = self._at(e)
         minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
         end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
         bag = timedelta(hours=o.bag_hours)
         bags = max(1, math.ceil(minutes / (o.bag_hours * 60)))
-        timing = text.continuous_timing(start, end, minutes, o.bag_hours, bags)
-        desc = text.description(e, self.labels, timing=timing)
-        main = self._event(e.uid, text.summary(e, self.labels, last_day=self._last_day(e), extra="continuous"),
-                           desc, e)
+        timing = text.continuous_timing(start, end, minutes, o.bag_hours, bags, lb)
+        desc = text.description(e, lb, timing=timing, phone=o.phone)
+        main = self._event(self._uid(e.uid), text.summary(e, lb, last_day=self._last_day(e)), desc, e, (e,))
         self._all_day(main, e.date, e.end_date)
-        main.add("transp", "TRANSPARENT")
+        main["TRANSP"] = self._transparent
         out = [main]
         base = e.uid.removesuffix("@regimens")
         # bag and end events point to the infusion event instead of repeating its text
-        short = text.derived_description(e, self.labels, timing)
+        short = text.derived_description(e, lb, timing, self.opts.location, o.phone)
         for k in range(bags):
             t = (start.astimezone(UTC) + k * bag).astimezone(self.tz)
             day = e.day + (t.date() - e.date).days
-            head = "Start " if k == 0 else "Bag change: "
-            ev = self._event(f"{base}-bag{k + 1}@regimens",
-                             self._derived_summary(e, head, f"bag {k + 1} of {bags}", day), short, e)
-            self._timed(ev, t, None)
+            part = text.Part("start" if k == 0 else "bag", k + 1, bags)
+            ev = self._event(self._uid(f"{base}-bag{k + 1}@regimens"),
+                             text.summary(e.with_(day=day), lb, part=part), short, e, (e,))
+            self._timed(ev, t, _DERIVED_MINUTES)
+            self._appointment(ev)
+            self._clinic_candidate(ev, e, t)
             out.append(ev)
         if (e.drug, end) not in self.cont_starts:
             day = e.day + (end.date() - e.date).days
-            ev = self._event(f"{base}-end@regimens", self._derived_summary(e, "End of infusion: ", "", day), short, e)
-            self._timed(ev, end, None)
+            ev = self._event(self._uid(f"{base}-end@regimens"),
+                             text.summary(e.with_(day=day), lb, part=text.Part("end")), short, e, (e,))
+            self._timed(ev, end, _DERIVED_MINUTES)
+            self._appointment(ev)
+            self._clinic_candidate(ev, e, end)
             out.append(ev)
         return out
 
-    def _derived_summary(self, e: DoseEvent, head: str, tail: str, day: int) -> str:
-        moved = e.with_(day=day)
-        s = text.summary(moved, self.labels, head=head, extra=f"({tail})" if tail else "")
-        return s
+    # the minimal audience: no drug names, one visit per clinic day, "Take your tablets"
+
+    def _minimal(self, events: list[DoseEvent]) -> list[Event]:
+        o = self.opts
+        desc = text.minimal_description(o.phone)
+        visits: dict[date, _Visit] = {}
+        slots: dict[tuple, list[DoseEvent]] = {}
+        out: list[Event] = []
+
+        def visit(e: DoseEvent, start: datetime, minutes: int) -> None:
+            end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
+            v = visits.get(start.date())
+            if v is None:
+                v = visits[start.date()] = _Visit(f"visit|{e.cycle_id}|{e.day + (start.date() - e.date).days}",
+                                                  start, end)
+            v.start, v.end = min(v.start, start), max(v.end, end)
+            v.statuses.add(e.status)
+
+        for e in events:
+            if _is_take_home(e):
+                slots.setdefault((e.date, e.time), []).append(e)
+            elif e.continuous and e.time is not None:
+                ev = self._event(self._uid(e.uid), text.minimal_summary("pump"), desc, e, (e,))
+                self._all_day(ev, e.date, e.end_date)
+                ev["TRANSP"] = self._transparent
+                out.append(ev)
+                start = self._at(e)
+                minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
+                bag = timedelta(hours=o.bag_hours)
+                times = [start.astimezone(UTC) + k * bag for k in range(max(1, math.ceil(minutes / (o.bag_hours * 60))))]
+                end = start.astimezone(UTC) + timedelta(minutes=minutes)
+                if (e.drug, end.astimezone(self.tz)) not in self.cont_starts:
+                    times.append(end)
+                for t in times:
+                    visit(e, t.astimezone(self.tz), _DERIVED_MINUTES)
+            elif e.time is not None:
+                visit(e, self._at(e), e.duration_minutes or self._unknown_minutes(e))
+            else:
+                kind = "clinic" if e.kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) else e.kind
+                words = ("Next treatment starts when your team says" if text.next_element(e)
+                         else text.minimal_summary(kind))
+                ev = self._event(self._uid(e.uid), words, text.minimal_description(o.phone, self._where(e)), e, (e,))
+                self._all_day(ev, e.date, e.end_date)
+                self._remind(ev, e, self._reminder_kind(e))
+                self._transp(ev, e)
+                out.append(ev)
+        reps = []
+        for (d, t), evs in slots.items():
+            planned = [e for e in evs if e.status == "planned"]
+            first = (planned or evs)[0]
+            status = "planned" if planned else first.status
+            key = f"take|{first.cycle_id}|{first.day}|{t}"
+            reps.append(first.with_(uid=f"{hashlib.sha256(key.encode()).hexdigest()[:24]}@regimens",
+                                    status=status, status_reason=None))
+        reps.sort(key=lambda e: (e.date, e.time or time(0)))
+        for item in group_take_home(reps, key=lambda e: (e.cycle_id, e.time)):
+            evs = item.events if isinstance(item, _Series) else [item]
+            planned = [e for e in evs if e.status == "planned"]
+            rep = evs[0].with_(status="planned") if planned else evs[0]
+            ev = self._event(self._uid(evs[0].uid), text.minimal_summary("take-home"), desc, rep, evs)
+            start = self._take_home_time(ev, evs[0])
+            if isinstance(item, _Series):
+                self.span.append(evs[-1].date)
+                ev.add("rrule", vRecur({"FREQ": "DAILY", "INTERVAL": item.interval, "COUNT": len(evs)}
+                                       if item.interval != 1 else {"FREQ": "DAILY", "COUNT": len(evs)}))
+                skipped = [e for e in evs if e.status != "planned"]
+                if planned and skipped:
+                    ev.add("exdate", [start.replace(year=e.date.year, month=e.date.month, day=e.date.day)
+                                      for e in skipped])
+            self._remind(ev, rep, "take-home")
+            self._transp(ev, rep)
+            out.append(ev)
+        for d, v in sorted(visits.items()):
+            status = "planned" if "planned" in v.statuses else "omitted" if v.statuses == {"omitted"} else "held"
+            uid = f"{hashlib.sha256(v.key.encode()).hexdigest()[:24]}@regimens"
+            stub = events[0].with_(status=status, kind="visit", route=None, continuous=False)
+            ev = self._event(self._uid(uid), text.minimal_summary("clinic", v.start),
+                             text.minimal_description(o.phone, o.location), stub, ())
+            ev.add("dtstart", v.start)
+            ev.add("dtend", v.end)
+            self.timed = True
+            self.span += [v.start.date(), v.end.date() + timedelta(days=1)]
+            self._appointment(ev)
+            if status == "planned":
+                self._clinic[d] = (v.start, ev, "planned")
+            out.append(ev)
+        return out
 
     # properties
 
-    def _event(self, uid: str, summary: str, description: str, e: DoseEvent) -> Event:
+    def _uid(self, timeline_uid: str) -> str:
+        return calendar_uid(timeline_uid, self.tag)
+
+    def _sequence(self, events: Iterable[DoseEvent]) -> vInt:
+        """The plan revision; without a plan, how far the event moved (days) plus 1 if held, 2 if
+        omitted, so a delay or an omission never re-sends a changed event with the same SEQUENCE."""
+        if self.tl.revision:
+            n = self.tl.revision
+        else:
+            n = max((self.shift.get(e.cycle_id, 0) + _STATUS_RANK.get(e.status, 0) for e in events), default=0)
+        if n not in self._seqs:
+            self._seqs[n] = vInt(n)
+        return self._seqs[n]
+
+    def _event(self, uid: str, summary: str, description: str, e: DoseEvent,
+               members: Iterable[DoseEvent]) -> Event:
         # Property values are built directly (and the shared ones once per calendar): going
         # through Event.add() for each of thousands of events is most of the export time.
         ev = Event()
         ev["SUMMARY"] = vText(summary)
         ev["UID"] = vText(uid)
         ev["DTSTAMP"] = self._stamp
-        ev["SEQUENCE"] = self._sequence
+        ev["SEQUENCE"] = self._sequence(members or (e,))
         ev["DESCRIPTION"] = vText(description)
         ev["CATEGORIES"] = self._category(e.kind)
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":
-            ev.add("status", "CANCELLED")
+            ev["STATUS"] = vText("CANCELLED")
         elif e.status == "held":
-            ev.add("status", "TENTATIVE")
-        if e.kind in _TRANSPARENT:
-            ev.add("transp", "TRANSPARENT")
+            ev["STATUS"] = vText("TENTATIVE")
         return ev
 
     def _category(self, kind: str) -> vCategory:
+        if self.minimal:
+            kind = "visit" if kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) else kind
         if kind not in self._categories:
             self._categories[kind] = vCategory([_KIND_CATEGORY.get(kind, kind.capitalize())])
         return self._categories[kind]
+
+    def _transp(self, ev: Event, e: DoseEvent) -> None:
+        """Busy (OPAQUE) only for appointments: a timed clinic event, a hospital stay."""
+        if e.kind == "hospitalization" or (e.time is not None and not _is_take_home(e) and not e.continuous):
+            self._appointment(ev, located=e.kind != "hospitalization")
+        else:
+            ev["TRANSP"] = self._transparent
+            if self._location is not None and self._where(e):
+                ev["LOCATION"] = self._location  # an all-day lab test or visit at the clinic
+
+    def _appointment(self, ev: Event, located: bool = True) -> None:
+        ev["TRANSP"] = self._opaque
+        if located and self._location is not None:
+            ev["LOCATION"] = self._location
+
+    def _where(self, e: DoseEvent) -> str | None:
+        if e.kind in ("lab", *_CLINIC_KINDS) or (e.drug and not _is_take_home(e)):
+            return self.opts.location
+        return None
 
     def _all_day(self, ev: Event, first: date, last: date) -> None:
         ev.add("dtstart", first)
         ev.add("dtend", last + timedelta(days=1))  # exclusive (RFC 5545; Google relies on it)
         self.span += [first, last]
 
-    def _timed(self, ev: Event, start: datetime, minutes: int | None) -> None:
+    def _timed(self, ev: Event, start: datetime, minutes: int) -> None:
         ev.add("dtstart", start)
-        if minutes:
-            ev.add("dtend", (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz))
+        ev.add("dtend", (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz))
         self.timed = True
-        self.span += [start.date(), start.date() + timedelta(days=1 + (minutes or 0) // 1440)]
+        self.span += [start.date(), start.date() + timedelta(days=1 + minutes // 1440)]
 
-    def _alarm(self, ev: Event, e: DoseEvent) -> None:
+    def _take_home_time(self, ev: Event, e: DoseEvent) -> datetime:
+        """A take-home dose at its time, or (untimed) at the take-home time: a timed event is the
+        reminder form every client expands (an all-day event's relative reminder crashes
+        recurring-ical-events, and an absolute one fires for the first instance only)."""
+        start = datetime.combine(e.date, e.time or self.opts.all_day_reminder, tzinfo=self.tz)
+        self._timed(ev, start, e.duration_minutes or _MINUTES_IF_UNKNOWN["PO"])
+        return start
+
+    @staticmethod
+    def _unknown_minutes(e: DoseEvent) -> int:
+        return _MINUTES_IF_UNKNOWN.get((e.route or "").upper(), 15)
+
+    def _reminder_kind(self, e: DoseEvent) -> str | None:
+        if e.kind == "lab":
+            return "lab"
+        if e.kind == "hospitalization":
+            return "admission"
+        if e.kind in _CLINIC_KINDS or (e.drug and not _is_take_home(e) and not e.continuous):
+            return "clinic"
+        return None
+
+    def _remind(self, ev: Event, e: DoseEvent, kind: str | None) -> None:
         o = self.opts
-        if not o.reminders or e.status != "planned":
+        if not o.reminders or kind not in o.remind or e.status != "planned":
             return
         a = Alarm()
         a.add("action", "DISPLAY")
-        a.add("description", f"Reminder: {ev['summary']}")
-        if e.time is None:
-            # relative to the start of the day, so the reminder comes that morning, not the evening before
-            a.add("trigger", timedelta(hours=o.all_day_reminder.hour, minutes=o.all_day_reminder.minute))
+        a.add("description", f"Reminder: {ev['SUMMARY']}")
+        start = ev["DTSTART"].dt
+        if isinstance(start, datetime):
+            lead = o.reminder_minutes if (kind == "take-home" and e.time is not None) else 0
+            if kind != "take-home":
+                lead = o.clinic_reminder_minutes
+            a["TRIGGER"] = _lead(lead)
         else:
-            a.add("trigger", -timedelta(minutes=o.reminder_minutes))
+            # all-day and not recurring: an absolute UTC time the evening before, which every
+            # client expands (a relative trigger on a DATE event crashes recurring-ical-events)
+            at = datetime.combine(start - timedelta(days=1), o.day_before_reminder, tzinfo=self.tz)
+            trigger = vDDDTypes(at.astimezone(UTC))
+            trigger.params["VALUE"] = "DATE-TIME"  # without it the value reads as a duration (ical.js fails)
+            a["TRIGGER"] = trigger
         ev.add_component(a)
+
+    def _clinic_candidate(self, ev: Event, e: DoseEvent, start: datetime) -> None:
+        if e.status != "planned":
+            return
+        d = start.date()
+        if d not in self._clinic or start < self._clinic[d][0]:
+            self._clinic[d] = (start, ev, e.status)
+
+    def _clinic_reminders(self) -> None:
+        o = self.opts
+        if not o.reminders or "clinic" not in o.remind:
+            return
+        for _, ev, _ in self._clinic.values():
+            a = Alarm()
+            a.add("action", "DISPLAY")
+            a.add("description", f"Reminder: {ev['SUMMARY']}")
+            a["TRIGGER"] = _lead(o.clinic_reminder_minutes)
+            ev.add_component(a)
 
     def _at(self, e: DoseEvent) -> datetime:
         return datetime.combine(e.date, e.time or time(0), tzinfo=self.tz)

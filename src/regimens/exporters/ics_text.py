@@ -1,5 +1,13 @@
-"""The words of the iCalendar export: short SUMMARY lines for a phone screen and plain-text
-DESCRIPTIONs that say what to give, how much (as written and as calculated), where it comes from.
+"""The words of the iCalendar export, per audience:
+
+  - `patient` (the default): plain words a patient or carer reads on a phone. Routes spelled out
+    ("into a vein", "spinal injection (lumbar puncture)"), "2 of 3 today" for doses taken several
+    times a day, titles of at most 40 characters before the cycle and day (shortened at a word,
+    never mid-word), no file names, section numbers, hashes, sources or command syntax.
+  - `staff`: the clinical wording for nurses and pharmacists (tall-man lettering, route codes,
+    dose as written and the working of the calculated dose, sources, protocol version and hash).
+  - `minimal`: what a shared or lock-screen calendar may show: no drug names, no doses
+    ("Clinic visit 09:30", "Take your tablets").
 
 Kept apart from ics.py (which decides *which* events exist and *when*) so that wording can be
 changed and reviewed by a pharmacist without touching the calendar logic.
@@ -7,22 +15,44 @@ changed and reviewed by a pharmacist without touching the calendar logic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
-from regimens.schedule.timeline import DoseEvent, Timeline
+from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
 
+AUDIENCES = ("patient", "staff", "minimal")
 SHORT_NOT_PUBLIC = "dose not public"
+TITLE_MAX = 40
+"""Characters of a patient title before the cycle and day (what a phone's lock screen shows)."""
+_STAFF_MAX = 90
 _STATUS_PREFIX = {"omitted": "OMITTED: ", "held": "HELD: "}
-_SUMMARY_MAX = 90
+_PATIENT_STATUS = {"omitted": "Cancelled: ", "held": "On hold: "}
+ROUTE_WORDS = {
+    "IV": "into a vein", "PO": "by mouth", "SC": "under the skin", "SUBCUT": "under the skin",
+    "IM": "into a muscle", "IT": "spinal injection (lumbar puncture)",
+    "ITH": "spinal injection (lumbar puncture)",
+}
+KIND_WORDS = {
+    "lab": "Blood test", "visit": "Clinic visit", "assessment": "Check-up", "procedure": "Procedure",
+    "hospitalization": "Hospital stay", "gate": "Check with your team before this cycle",
+    "milestone": "Treatment milestone", "rest": "No treatment (rest)",
+}
+_NEXT = re.compile(r"^Next: (?P<what>.+?)(?: \(date set by the treating team\))?$")
+_CYCLE_TAIL = re.compile(r"\s*\(cycle \d+\)$")
+_WD = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CARE = "This calendar reminds you of the plan; your care team confirms every dose."
 
 
 @dataclass(frozen=True)
 class Labels:
-    """What the words need from the timeline, computed once per calendar (not per event)."""
+    """What the words need from the whole timeline, computed once per calendar (not per event),
+    and from the whole timeline even for a split part: a part never words an event differently."""
 
+    audience: str
     multi_phase: bool
     course_of: Mapping[str, str]
     """cycle id → course id."""
@@ -34,30 +64,88 @@ class Labels:
     _names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None, measurements: bool = False) -> Labels:
-        return cls(len({c.phase_id for c in tl.cycles}) > 1, {c.cycle_id: c.course_id for c in tl.cycles},
+    def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None, audience: str = "staff",
+           measurements: bool = False) -> Labels:
+        return cls(audience, len({c.phase_id for c in tl.cycles}) > 1, {c.cycle_id: c.course_id for c in tl.cycles},
                    f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
                    f" (sha256 {tl.content_hash[:12]})", tall, measurements)
 
+    @property
+    def staff(self) -> bool:
+        return self.audience == "staff"
+
     def drug(self, name: str) -> str:
-        """display_drug (tall-man), remembered: it compiles a pattern per call, and a long
-        calendar names the same few drugs thousands of times."""
+        """Tall-man on staff calendars (display_drug, remembered: it compiles a pattern per call and
+        a long calendar names the same few drugs thousands of times); the plain name for patients."""
+        if not self.staff:
+            return name
         if name not in self._names:
             self._names[name] = display_drug(name, self.tall)
         return self._names[name]
 
 
+# --- shortening -------------------------------------------------------------------------------
+
+
+def cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def fit(text: str, limit: int = TITLE_MAX) -> str:
+    """At most `limit` characters: drop trailing parentheses, then what follows " - " or ": ",
+    then cut at a word with "…". Never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    while text.endswith(")") and "(" in text:
+        shorter = text[: text.rindex("(")].rstrip(" ,;")
+        if not shorter:
+            break
+        text = shorter
+        if len(text) <= limit:
+            return text
+    for sep in (" - ", " – ", "; ", ", "):
+        head = text.split(sep)[0]
+        if 8 <= len(head) <= limit:
+            return head
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–(") + "…"
+
+
+def first_fit(candidates: Sequence[str], limit: int = TITLE_MAX) -> str:
+    for c in candidates:
+        c = " ".join(c.split())
+        if c and len(c) <= limit:
+            return c
+    return fit(candidates[0], limit)
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
 def where(e: DoseEvent, lb: Labels, last_day: int | None = None) -> str:
-    """`C1 D4`, `C2 D1–28`; the phase is named when the timeline has several."""
-    days = f"D{e.day}" if not last_day or last_day == e.day else f"D{e.day}–{last_day}"
+    """Staff: `C1 D4`, `C2 D1–28` (the phase named when the timeline has several).
+    Patient: `cycle 1, day 4`, `Maintenance cycle 2, days 1–28`."""
     numbered = e.phase_id != lb.course_of.get(e.cycle_id, "")
-    parts = []
-    if lb.multi_phase:
-        parts.append(e.phase if len(e.phase) <= 24 else e.phase_id)
+    many = bool(last_day and last_day != e.day)
+    if lb.staff:
+        days = f"D{e.day}–{last_day}" if many else f"D{e.day}"
+        parts = []
+        if lb.multi_phase:
+            parts.append(e.phase if len(e.phase) <= 24 else e.phase_id)
+        if numbered or not lb.multi_phase:
+            parts.append(f"C{e.cycle}")
+        parts.append(days)
+        return " ".join(parts)
+    days = f"days {e.day}–{last_day}" if many else f"day {e.day}"
+    head = []
+    if lb.multi_phase and len(e.phase) <= 16:
+        head.append(e.phase)
     if numbered or not lb.multi_phase:
-        parts.append(f"C{e.cycle}")
-    parts.append(days)
-    return " ".join(parts)
+        head.append(f"cycle {e.cycle}")
+    return f"{' '.join(head)}, {days}" if head else cap(days)
 
 
 def dose_short(e: DoseEvent) -> str:
@@ -71,31 +159,212 @@ def dose_short(e: DoseEvent) -> str:
     return format_dose(e.dose, e.unit)
 
 
+def _patient_dose(e: DoseEvent) -> str:
+    """The dose in a patient title: only a dose the patient can act on (never "not public")."""
+    return "" if e.not_public else dose_short(e)
+
+
 def drug_line(e: DoseEvent, lb: Labels, extra: str = "") -> str:
     """`vinCRIStine 2 mg IV` (+ extra such as `continuous`)."""
     bits = [lb.drug(e.title), dose_short(e), e.route or "", extra]
     return " ".join(b for b in bits if b)
 
 
-def summary(e: DoseEvent, lb: Labels, *, last_day: int | None = None,
-            head: str = "", extra: str = "") -> str:
+def route_words(route: str | None) -> str:
+    return ROUTE_WORDS.get((route or "").upper(), route or "")
+
+
+def next_element(e: DoseEvent) -> str | None:
+    """The element named by a "Next: X (date set by the treating team)" marker, else None."""
+    if e.kind != "gate":
+        return None
+    m = _NEXT.match(e.title)
+    return m.group("what") if m else None
+
+
+# --- titles (SUMMARY) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a derived event of a continuous infusion is: start, bag change or end."""
+
+    what: str
+    """start, bag or end"""
+    bag: int = 0
+    bags: int = 0
+
+
+def summary(e: DoseEvent, lb: Labels, *, last_day: int | None = None, part: Part | None = None,
+            every: str = "", today: tuple[int, int] | None = None) -> str:
+    """The SUMMARY line: a short title and where it is in the treatment (cycle, day).
+    `every` is a series' rhythm (daily, weekly); `today` is (k, n) for dose k of n on a day."""
+    if lb.audience == "minimal":
+        raise ValueError("minimal calendars are worded by minimal_summary()")
+    if lb.staff:
+        return _staff_summary(e, lb, last_day=last_day, part=part, every=every)
+    status = _PATIENT_STATUS.get(e.status, "")
+    title = status + _patient_title(e, lb, part=part, every=every, today=today)
+    if e.kind == "gate" and next_element(e):
+        return ismp_clean(title)  # "Block 2 starts when your team says": no cycle of its own
+    return ismp_clean(f"{fit(title)} · {where(e, lb, last_day)}")
+
+
+def _patient_title(e: DoseEvent, lb: Labels, *, part: Part | None, every: str,
+                   today: tuple[int, int] | None) -> str:
+    nxt = next_element(e)
+    if nxt:
+        # the whole message, with no cycle and day after it: a little more room than a title
+        return first_fit([f"{nxt} starts when your team says", f"Next: {nxt}, when your team says",
+                          f"Next: {nxt}"], TITLE_MAX + 16)
+    if e.kind == "phase":
+        return first_fit([_CYCLE_TAIL.sub("", e.title), e.phase, e.course])
+    if not e.drug:
+        generic = KIND_WORDS.get(e.kind)
+        if e.kind == "lab":
+            return first_fit([f"Blood test: {e.title}", e.title, "Blood test"])
+        if e.kind in ("gate", "rest"):
+            return generic or fit(e.title)
+        if e.kind == "hospitalization":
+            return first_fit([_CYCLE_TAIL.sub("", e.title), fit(e.title), "Hospital stay"])
+        return fit(e.title)
+    name, dose = lb.drug(e.title), _patient_dose(e)
+    nd = f"{name} {dose}".strip()
+    if part is not None:
+        if part.what == "start":
+            return first_fit([f"Pump starts: {nd}", f"Pump starts: {name}", "Pump starts"])
+        if part.what == "bag":
+            return first_fit([f"Pump bag change ({part.bag} of {part.bags}): {name}",
+                              f"Pump bag change: {name}", f"Pump bag change ({part.bag} of {part.bags})"])
+        return first_fit([f"Pump ends: {name}", "Pump ends"])
+    if e.continuous:
+        if e.step == "step-up":
+            return first_fit([f"{cap(name)} pump: dose goes up to {dose}", f"{cap(name)} pump: dose goes up",
+                              f"{cap(name)}: dose goes up"])
+        return first_fit([f"{cap(nd)} pump, day and night", f"{cap(name)} pump, day and night",
+                          f"{cap(name)} pump"])
+    route = (e.route or "").upper()
+    if route == "PO":
+        when = f" ({today[0]} of {today[1]} today)" if today and today[1] > 1 else ""
+        rhythm = f", {every}" if every and not when else ""
+        return first_fit([f"Take {nd}{when}{rhythm}", f"Take {nd}{when}", f"Take {name}{when}", f"Take {name}"])
+    if e.kind == KIND_PREMEDICATION and e.premed_for:
+        target = lb.drug(e.premed_for)
+        return first_fit([f"{cap(nd)} {route_words(route)}, before {target}", f"{cap(nd)} before {target}",
+                          f"{cap(name)} before {target}", f"{cap(nd)} {route_words(route)}", cap(nd)])
+    if route in ("IT", "ITH"):
+        return first_fit([f"Spinal injection (lumbar puncture): {nd}", f"Spinal injection (lumbar puncture): {name}",
+                          f"Spinal injection: {nd}", f"Spinal injection: {name}"])
+    how = route_words(route)
+    return first_fit([f"{cap(nd)} {how}".strip(), cap(nd), cap(name)])
+
+
+def _staff_summary(e: DoseEvent, lb: Labels, *, last_day: int | None, part: Part | None, every: str) -> str:
     prefix = _STATUS_PREFIX.get(e.status, "")
     if e.kind == "phase":
         text = e.title
+    elif e.drug and part is not None:
+        head = {"start": "Start ", "bag": "Bag change: ", "end": "End of infusion: "}[part.what]
+        tail = f"(bag {part.bag} of {part.bags})" if part.what != "end" else ""
+        text = f"{head}{drug_line(e, lb, tail)} — {where(e, lb, last_day)}"
     elif e.drug:
-        lead = head or ("Step-up: " if e.step == "step-up" else "Premed: " if e.premed_for else "")
+        lead = "Step-up: " if e.step == "step-up" else "Premed: " if e.premed_for else ""
+        extra = "continuous" if e.continuous else every
         text = f"{lead}{drug_line(e, lb, extra)} — {where(e, lb, last_day)}"
     else:
         text = f"{e.title} — {where(e, lb, last_day)}"
-    text = ismp_clean(prefix + text)
-    if len(text) > _SUMMARY_MAX:
-        text = text[: _SUMMARY_MAX - 1].rstrip() + "…"
-    return text
+    return ismp_clean(fit(prefix + text, _STAFF_MAX))
 
 
-def description(e: DoseEvent, lb: Labels, *,
-                timing: Sequence[str] = (), doses: str | None = None) -> str:
+def minimal_summary(kind: str, at: datetime | None = None) -> str:
+    """No drug, dose or protocol: what a shared calendar may show."""
+    if kind == "clinic":
+        return f"Clinic visit {at:%H:%M}" if at else "Clinic visit"
+    if kind == "take-home":
+        return "Take your tablets"
+    if kind == "pump":
+        return "Pump infusion"
+    if kind == "phase":
+        return "Treatment"
+    return KIND_WORDS.get(kind, "Appointment")
+
+
+# --- descriptions -----------------------------------------------------------------------------
+
+
+def description(e: DoseEvent, lb: Labels, *, timing: Sequence[str] = (), doses: str | None = None,
+                today: tuple[int, int] | None = None, location: str | None = None,
+                phone: str | None = None, not_on: Sequence[str] = ()) -> str:
     """Plain text (no HTML: Google shows it raw), a few hundred characters."""
+    if lb.staff:
+        return _staff_description(e, lb, timing=timing, doses=doses, not_on=not_on)
+    lines: list[str] = []
+    if e.status == "omitted":
+        lines.append(f"Cancelled: do not take or expect this dose ({e.status_reason or 'no reason given'}).")
+    elif e.status == "held":
+        lines.append(f"On hold: wait until your team says ({e.status_reason or 'no reason given'}).")
+    nxt = next_element(e)
+    if nxt:
+        lines.append(f"{nxt} starts when your team says: they will give you the date.")
+    elif e.drug:
+        lines.append(f"Medicine: {e.title}")
+        lines.append(f"Dose: {_patient_dose_line(e)}")
+        how = route_words(e.route)
+        if e.continuous:
+            how = f"through a pump, day and night ({how})" if how else "through a pump, day and night"
+        elif e.duration_minutes and (e.route or "").upper() != "PO":
+            how += f", over {_minutes(e.duration_minutes)}"
+        if how:
+            lines.append(f"How: {how}")
+        if (e.route or "").upper() == "PO" and e.time is None:
+            lines.append("When: at the time your team told you (this entry is your reminder time)")
+        if today and today[1] > 1:
+            lines.append(f"Dose {today[0]} of {today[1]} today")
+        if e.premed_for:
+            lines.append(f"Given before {lb.drug(e.premed_for)}, to prevent a reaction")
+        if e.step == "step-up":
+            lines.append("The pump continues; the dose goes up")
+    else:
+        lines.append(e.title)
+    lines.extend(timing)
+    if doses:
+        lines.append(doses)
+    lines.extend(not_on)
+    lines.append(f"Cycle {e.cycle}, day {e.day} of {e.phase}")
+    if e.optional and e.decision:
+        lines.append("Part of your plan because your team chose it")
+    if location:
+        lines.append(f"Where: {location}")
+    if phone:
+        lines.append(f"24-hour number: {phone}")
+    lines.append(_CARE)
+    return ismp_clean("\n".join(lines))
+
+
+def _patient_dose_line(e: DoseEvent) -> str:
+    if e.not_public:
+        return "your care team gives the dose (it is not public)"
+    if e.patient_dose is not None:
+        return format_dose(e.patient_dose, e.patient_unit or e.unit)
+    if e.dose is None:
+        return "your care team gives the dose"
+    d = format_dose(e.dose, e.unit)
+    if e.unit and ("/m2" in e.unit or "/kg" in e.unit):
+        return f"{d} (your care team works out your dose from your height and weight)"
+    return d
+
+
+def minimal_description(phone: str | None = None, location: str | None = None) -> str:
+    lines = ["Details: ask your care team."]
+    if location:
+        lines.append(f"Where: {location}")
+    if phone:
+        lines.append(f"24-hour number: {phone}")
+    return "\n".join(lines)
+
+
+def _staff_description(e: DoseEvent, lb: Labels, *, timing: Sequence[str], doses: str | None,
+                       not_on: Sequence[str]) -> str:
     lines: list[str] = []
     if e.status != "planned":
         lines.append(f"{e.status.upper()}: {e.status_reason or 'no reason given'}")
@@ -122,6 +391,7 @@ def description(e: DoseEvent, lb: Labels, *,
         lines.append(doses)
     elif e.dose_number and e.doses_total and e.doses_total > 1:
         lines.append(f"Dose {e.dose_number} of {e.doses_total} in this cycle")
+    lines.extend(not_on)
     if e.window:
         lines.append(f"Allowed window: {e.window}")
     if e.decision:
@@ -135,13 +405,37 @@ def description(e: DoseEvent, lb: Labels, *,
     return ismp_clean("\n".join(lines))
 
 
-def derived_description(e: DoseEvent, lb: Labels, timing: Sequence[str]) -> str:
+def derived_description(e: DoseEvent, lb: Labels, timing: Sequence[str], location: str | None = None,
+                        phone: str | None = None) -> str:
     """Bag-change and end-of-infusion events: what and when, the rest is on the infusion event."""
-    return ismp_clean("\n".join([
-        f"Continuous infusion: {drug_line(e, lb)} ({where(e, lb, e.day + (e.end_date - e.date).days)})",
-        *timing,
-        "Dose, source and notes: see the all-day infusion event.",
-    ]))
+    last = e.day + (e.end_date - e.date).days
+    if lb.staff:
+        return ismp_clean("\n".join([
+            f"Continuous infusion: {drug_line(e, lb)} ({where(e, lb, last)})",
+            *timing,
+            "Dose, source and notes: see the all-day infusion event.",
+        ]))
+    lines = [f"Pump infusion of {e.title} ({where(e, lb, last)})", *timing,
+             "The dose and details are on the all-day pump event."]
+    if location:
+        lines.append(f"Where: {location}")
+    if phone:
+        lines.append(f"24-hour number: {phone}")
+    return ismp_clean("\n".join(lines))
+
+
+def not_on_lines(skipped: Sequence[DoseEvent], lb: Labels) -> list[str]:
+    """A series' omitted or held days (each one an EXDATE): said in words, with the reason."""
+    out = []
+    for e in skipped:
+        when = long_day(e.date)
+        if lb.staff:
+            out.append(f"{e.status.upper()} on {e.date.isoformat()} (day {e.day}): {e.status_reason or 'no reason given'}")
+        elif e.status == "omitted":
+            out.append(f"Not on {when}: cancelled ({e.status_reason or 'no reason given'})")
+        else:
+            out.append(f"Not on {when}: on hold until your team says ({e.status_reason or 'no reason given'})")
+    return out
 
 
 def _calculated(e: DoseEvent, measurements: bool = False) -> list[str]:
@@ -173,7 +467,11 @@ def _minutes(m: int) -> str:
     return f"{m} min" if m < 60 else f"{format_number(m / 60, 2)} h"
 
 
-def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: int, bags: int) -> list[str]:
+def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: int, bags: int,
+                      lb: Labels | None = None) -> list[str]:
+    if lb is not None and not lb.staff:
+        return [f"Pump from {long_day(start)} {start:%H:%M} to {long_day(end)} {end:%H:%M}",
+                f"The bag is changed every {bag_hours} hours ({bags} bag{'s' if bags != 1 else ''})"]
     return [
         (f"Continuous infusion for {_minutes(minutes)}: starts {start:%Y-%m-%d %H:%M}, "
          f"ends {end:%Y-%m-%d %H:%M} ({start.tzinfo})"),
@@ -182,8 +480,16 @@ def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: i
     ]
 
 
-def calendar_name(tl: Timeline, label: str | None, part: str | None) -> str:
-    name = f"{tl.protocol_id.upper()} arm {tl.arm}"
+# --- the calendar itself ----------------------------------------------------------------------
+
+
+def calendar_name(tl: Timeline, label: str | None, part: str | None, audience: str = "staff") -> str:
+    if audience == "staff":
+        name = f"{tl.protocol_id.upper()} arm {tl.arm}"
+    elif audience == "minimal":
+        name = "Treatment calendar"
+    else:
+        name = f"Treatment calendar — {fit(tl.protocol_title, 48)}"
     if part:
         name += f" ({part})"
     return f"{label} — {name}" if label else name
@@ -196,10 +502,21 @@ def _private(warning: str) -> str:
     return warning
 
 
-def calendar_description(tl: Timeline, label: str | None, tz: str, measurements: bool = False) -> str:
+def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str = "staff",
+                         phone: str | None = None, uids: str = "", measurements: bool = False) -> str:
     lines = []
     if label:
         lines.append(f"Patient: {label}")
+    if audience != "staff":
+        if audience == "patient":
+            lines.append(f"Your treatment: {tl.protocol_title}")
+        lines.append(f"Times are in the clinic's time zone ({tz}).")
+        if phone:
+            lines.append(f"24-hour number: {phone}")
+        if tl.warnings and audience == "patient":
+            lines.append("Some dates are not known yet: your care team will tell you.")
+        lines.append(_CARE)
+        return ismp_clean("\n".join(lines))
     lines += [
         f"{tl.protocol_title}",
         (f"Protocol {tl.protocol_id} v{tl.protocol_version} (sha256 {tl.content_hash}), "
@@ -208,6 +525,15 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, measurements:
     if tl.choices:
         lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
     lines.append(f"Revision {tl.revision}; times in {tz}")
+    if uids:
+        lines.append(f"Event UIDs: {uids}")
+    if phone:
+        lines.append(f"24-hour number: {phone}")
     lines.extend(f"WARNING: {_private(w) if not measurements else w}" for w in tl.warnings)
     lines.append("Not a substitute for the full protocol. Confirm every dose with the care team.")
     return ismp_clean("\n".join(lines))
+
+
+def long_day(d: date) -> str:
+    """`Thu 14 Jan 2027`, the same in every locale (strftime's %a and %b are not)."""
+    return f"{_WD[d.weekday()]} {d.day} {_MON[d.month - 1]} {d.year}"

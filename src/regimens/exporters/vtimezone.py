@@ -96,6 +96,24 @@ def _rule_for(changes: list[_Change]) -> str | None:
     return f"FREQ=YEARLY;BYMONTH={a.local.month};BYDAY={rule[1]}"
 
 
+RULES_FROM = 1970
+
+
+def _in_year(c: _Change, year: int) -> _Change:
+    """The same yearly change (same month, same `2SU`/`-1SU` weekday rule, same wall-clock time)
+    in another year: the DTSTART an RRULE pair starts from."""
+    byday = _byday(c.local.date())
+    wd = ("MO", "TU", "WE", "TH", "FR", "SA", "SU").index(byday[-2:])
+    nth = int(byday[:-2])
+    first = date(year, c.local.month, 1)
+    if nth > 0:
+        d = first + timedelta(days=(wd - first.weekday()) % 7 + 7 * (nth - 1))
+    else:
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        d = last - timedelta(days=(last.weekday() - wd) % 7)
+    return _Change(datetime.combine(d, c.local.time()), c.offset_from, c.offset_to, c.name, c.dst)
+
+
 def _sub(c: _Change, rrule: str | None) -> TimezoneStandard | TimezoneDaylight:
     sub = TimezoneDaylight() if c.dst else TimezoneStandard()
     sub.add("tzname", c.name)
@@ -129,16 +147,19 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
         # No change in the covered years: one STANDARD observance from the start.
         noon = datetime(lo.year, 1, 1, 12, tzinfo=UTC).astimezone(tz)
         off = noon.utcoffset()
-        vtz.add_component(_sub(_Change(datetime(lo.year, 1, 1), off, off, noon.tzname() or tzid, False), None))
+        vtz.add_component(_sub(_Change(datetime(RULES_FROM, 1, 1), off, off, noon.tzname() or tzid, False), None))
         return vtz
     dst = [c for c in changes if c.dst]
     std = [c for c in changes if not c.dst]
     rules = (_rule_for(dst), _rule_for(std))
     if dst and std and all(rules):
-        # The rule pair starts at the first change of the year before `first`, so every
-        # instant from `first` on lies after one of the two onsets.
+        # The rule pair holds over the covered years; its DTSTART is put in RULES_FROM (1970, as
+        # Google and Apple write it) rather than the year before `first`: vobject and Radicale
+        # (dateutil) put take-home series an hour off in Europe/London, Dublin and Lisbon when
+        # the observances start just before the events (measured with icscheck's compare.py).
+        # Only the covered years are claimed to match IANA; earlier years are never used.
         for c, r in sorted([(dst[0], rules[0]), (std[0], rules[1])], key=lambda x: x[0].local):
-            vtz.add_component(_sub(c, r))
+            vtz.add_component(_sub(_in_year(c, RULES_FROM), r))
         return vtz
     # Irregular changes: the observance in force before the first one, then one per change.
     before = datetime(lo.year, 1, 1, 12, tzinfo=UTC).astimezone(tz)

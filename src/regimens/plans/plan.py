@@ -92,6 +92,10 @@ class Plan(_Frozen):
     """One patient's choices and reality for one protocol. Holds no name or identifier."""
 
     format: Literal["regimens-plan/1"] = FORMAT
+    id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16,64}$")
+    """Random id made once by `regimens plan new` (the library makes no randomness) and kept
+    through every revision: it is mixed into calendar UIDs, so two patients' calendars in one
+    CalDAV collection never share a UID (docs/ics.md). None in plans made before it existed."""
     protocol: PlanProtocol
     arm: str | None = None
     choices: dict[str, str] = {}
