@@ -222,6 +222,14 @@ def test_calendar_descriptions_carry_no_measurements_unless_asked(run_cli):
     # nct02877303 doses per m²: the working would say "BSA 1.97 m² ... 175 cm × 80 kg, measured ..."
     args = ("ics", "nct02877303", *START, "--height", "175.3", "--weight", "80.7", "--measured-on", "2026-12-30",
             "--tz", "America/Chicago")
+    # the patient's wording (the default) gives the dose to take, never the measurements
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    text = _descriptions(out)
+    assert "Dose: 594 mg" in text  # cyclophosphamide 300 mg/m² × 1.98 m² (Mosteller: √(175.3 × 80.7 / 3600))
+    for private in ("175.3", "80.7", "2026-12-30", " m² =", "BSA", "Mosteller"):
+        assert private not in text, private
+    args = (*args, "--audience", "staff")
     code, out, err = run_cli(*args)
     assert code == 0, err
     text = _descriptions(out)

@@ -309,6 +309,8 @@ def description(e: DoseEvent, lb: Labels, *, timing: Sequence[str] = (), doses: 
     elif e.drug:
         lines.append(f"Medicine: {e.title}")
         lines.append(f"Dose: {_patient_dose_line(e)}")
+        if lb.measurements and e.patient_dose is not None and e.working is not None and e.working.measurement:
+            lines.append(f"Worked out from: {e.working.measurement}")  # only with --show-measurements
         how = route_words(e.route)
         if e.continuous:
             how = f"through a pump, day and night ({how})" if how else "through a pump, day and night"
