@@ -46,7 +46,7 @@ def test_c_and_pure_python_loaders_report_the_same_yaml_problems(path):
     assert _diagnostics(text, yaml.CSafeLoader) == _diagnostics(text, yaml.SafeLoader)
 
 
-def test_billion_laughs_fails_in_well_under_a_second_with_one_line(run_cli):
+def test_billion_laughs_fails_fast_with_one_line(run_cli):
     path = DATA / "invalid" / "yaml-alias-bomb.yaml"
     assert path.stat().st_size < 1024
     t0 = time.process_time()  # CPU time: other jobs on the machine do not count
@@ -54,7 +54,9 @@ def test_billion_laughs_fails_in_well_under_a_second_with_one_line(run_cli):
     elapsed = time.process_time() - t0
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert err.startswith(f"{path}:4:5: ") and "aliases" in err
-    assert elapsed < 1.0, elapsed
+    # About 0.15 s of CPU on an idle machine; unbudgeted, the same file ran 15 minutes to 17.5 GB.
+    # The bound leaves room for a loaded CI machine (1.3 s was seen at load 12) without losing that.
+    assert elapsed < 3.0, elapsed
 
 
 @pytest.mark.parametrize("command", ["show", "timeline"])
