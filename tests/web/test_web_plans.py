@@ -211,3 +211,24 @@ def test_a_change_the_protocol_forbids_is_refused_with_the_library_message(plan,
     assert r.status_code == 200 and r.context["preview"] is None
     assert "2027-02-15" in str(r.context["form"].errors)
     assert plan.revisions.count() == 1
+
+
+def test_downloaded_calendar_uids_are_this_plans_own(verified_plan, as_user):
+    # Two patients on the same protocol, arm and start date must not overwrite each other in one
+    # CalDAV collection: the download's UIDs carry the plan's tag (the same one its feeds use).
+    from icalendar import Calendar
+
+    from regimens.web.feeds.served import ics_options
+
+    ics = as_user("nurse").get(reverse("plan_ics", args=[verified_plan.id]))
+    uids = {str(c["UID"]) for c in Calendar.from_ical(ics.content).walk("VEVENT")}
+    assert uids and all(u.endswith("@regimens") for u in uids)
+    assert ics_options("full", verified_plan).uid_salt == f"plan {verified_plan.id}"
+    # A calendar of the same timeline without the plan's salt has other UIDs: the download is this plan's.
+    from regimens.exporters.ics import IcsOptions, to_ics
+
+    _rev, _pf, _p, tl = service.released(verified_plan)
+    plain = to_ics(tl, IcsOptions(tz="America/Chicago"), service.generated_at())
+    assert uids.isdisjoint(str(c["UID"]) for c in Calendar.from_ical(plain).walk("VEVENT"))
+    again = as_user("nurse").get(reverse("plan_ics", args=[verified_plan.id]))
+    assert {str(c["UID"]) for c in Calendar.from_ical(again.content).walk("VEVENT")} == uids, "stable"

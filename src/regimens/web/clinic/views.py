@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from regimens.errors import RegimensError
 from regimens.exporters.ics import IcsOptions, to_ics
 from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
-from regimens.exporters.tabular import to_json
+from regimens.exporters.tabular import csv_cell, to_json
 from regimens.plans.changes import describe
 from regimens.plans.diff import diff
 from regimens.plans.plan import check_protocol, describe_given
@@ -407,7 +407,9 @@ def plan_ics(request, plan_id):
                       status=409)
     from django.conf import settings
 
-    body = to_ics(tl, IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ), service.generated_at())
+    # The same per-plan UIDs as the plan's feeds, so a download and a subscription never duplicate.
+    body = to_ics(tl, IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, uid_salt=f"plan {tp.id}"),
+                  service.generated_at())
     audit.record(request.user, "calendar.download", f".ics of revision {rev.number}", patient=tp.patient,
                  plan=tp, revision=rev)
     return _download(body, "text/calendar; charset=utf-8", f"{tp.protocol_id}-r{rev.number}.ics")
@@ -515,8 +517,8 @@ def _export(qs, fmt: str, name: str) -> HttpResponse:
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        # a cell starting with = + - @ would run as a formula in a spreadsheet
-        w.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in r.items()})
+        # the exporters' one rule for cells a spreadsheet would run as a formula (= + - @ tab CR)
+        w.writerow({k: csv_cell(v) for k, v in r.items()})
     return _download(buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv")
 
 
