@@ -87,7 +87,11 @@ def test_arm_a_is_the_pre_induction_alone(timeline, tki, other):
     # Nothing else: no dexamethasone, blinatumomab or chemotherapy in the pre-induction.
     assert {e.drug for e in tl.administrations()} == {"prednisone", tki}
     assert [(c.cycle_id, c.start, c.length_days) for c in tl.cycles] == [("pre-induction.c1", START, 21)]
-    assert tl.end == date(2027, 1, 24)
+    # the 21 days end on 2027-01-24; the schedule's last event, on day 22, says what follows
+    # (randomization to Arm B or C), so the calendar does not look finished
+    last = tl.events[-1]
+    assert tl.end == date(2027, 1, 25) and last.date == date(2027, 1, 25)
+    assert last.title == "Treatment continues per the treating team" and "Arm B or Arm C" in last.note
 
 
 @pytest.mark.parametrize("arm", ["B", "C"])

@@ -209,5 +209,7 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, measurements:
         lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
     lines.append(f"Revision {tl.revision}; times in {tz}")
     lines.extend(f"WARNING: {_private(w) if not measurements else w}" for w in tl.warnings)
+    if tl.continues:
+        lines.append(f"Not the end of treatment: {tl.continues}")
     lines.append("Not a substitute for the full protocol. Confirm every dose with the care team.")
     return ismp_clean("\n".join(lines))

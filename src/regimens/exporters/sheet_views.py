@@ -107,6 +107,7 @@ def common(tl: Timeline, chosen, options, generated_at: datetime) -> dict[str, A
         "arm_name": clean(tl.arm_name),
         "choices": list(tl.choices),
         "warnings": [clean(w) for w in tl.warnings],
+        "continues": clean(tl.continues) if tl.continues else "",
         "selection": chosen.label,
         "range": f"{long_date(chosen.date_from)} to {long_date(chosen.date_to)}",
         "patient": {"name": options.patient_name, "mrn": options.mrn, "dob": options.dob,

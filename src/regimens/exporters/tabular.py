@@ -34,6 +34,7 @@ def header(tl: Timeline) -> dict[str, Any]:
         "start": tl.start.isoformat(),
         "revision": tl.revision,
         "warnings": list(tl.warnings),
+        "continues": tl.continues,
     }
 
 
@@ -84,6 +85,8 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None) -> bytes:
         lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
     for w in tl.warnings:
         lines.append(f"WARNING: {w}")
+    if tl.continues:
+        lines.append(f"NOT THE END OF TREATMENT: {tl.continues}")
     lines.append("")
     rows = [("date", "time", "cycle", "day", "what", "dose", "route", "patient dose", "note")]
     for e in tl.events:

@@ -387,6 +387,9 @@ class Phase(Frozen):
     """Number of cycles (at most MAX_CYCLES), or the name of a `count` decision."""
     number_from: Int = Field(default=1, ge=1, le=1000)
     """Displayed number of the first cycle (consolidation cycles 5-8: 5)."""
+    total_cycles_not_public: bool = False
+    """The total number of cycles is not public (the count is what the sources describe): the
+    schedule's last event says that treatment continues per the treating team."""
     source: str = Field(min_length=1)
     note: str | None = None
 
@@ -419,6 +422,10 @@ class Arm(Frozen):
     sequence: tuple[ID | Branch, ...] = ()
     source: str = Field(min_length=1)
     note: str | None = None
+    then: str | None = None
+    """What follows this arm's last element when the schedule does not show it ("randomization
+    to Arm B or Arm C", "therapy after the last blinatumomab cycle is not public"); printed by
+    the schedule's last event, which then says that treatment continues per the treating team."""
 
 
 class Protocol(Frozen):

@@ -199,6 +199,9 @@ class Timeline:
     events: tuple[DoseEvent, ...]
     warnings: tuple[str, ...] = ()
     """Things the user must know (a length that is not public truncated the timeline, ...)."""
+    continues: str | None = None
+    """Set when treatment goes on after the last cycle shown (total cycles not public, a last
+    element of unknown length...): every output prints it, and the last event says it."""
     measurements: Any = None
     """The patient's measurements when doses were calculated (dosing.Measurements)."""
     revision: int = 0
