@@ -455,3 +455,42 @@ def test_monthly_variant_warning_points_at_the_next_cycle_not_the_phase(timeline
                    start_at="maintenance-monthly.c2")
     assert (tl2.cycles[0].cycle_id, tl2.cycles[0].cycle, tl2.cycles[0].start) == (
         "maintenance-monthly.c2", 2, date(2027, 10, 13))
+
+
+# --- a dose that is not the trial's never reads as the trial's (issue 10) ----------------------
+
+def test_cytarabine_3_g_is_labelled_as_classic_hyper_cvad(timeline, run_cli):
+    # adult-regimens.md §10 A5: "this trial's systemic cytarabine dose is not public (classic
+    # 3 g/m2; 1 g/m2 at age >= 60 per TH10/UTD)". Course B is cycle 2 (2027-01-25), cytarabine
+    # on days 2-3 every 12 h: 2027-01-26 09:00 is its first dose.
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html
+    from regimens.exporters.tabular import to_csv, to_json
+
+    tl = timeline(P)
+    ara = [e for e in tl.administrations() if e.drug == "cytarabine" and e.route == "IV"]
+    assert ara[0].date == date(2027, 1, 26) and ara[0].time == time(9)
+    row = json.loads(to_json(tl))
+    ara_json = [r for r in row if r["drug"] == "cytarabine" and r["route"] == "IV"]
+    assert {r["dose_reference"] for r in ara_json} == {"classic hyper-CVAD"}
+    assert "classic hyper-CVAD" in to_csv(tl).decode()
+    code, out, _ = run_cli("timeline", P, "--start", "2027-01-04")
+    line = next(x for x in out.splitlines() if "2027-01-26  09:00" in x and "cytarabine" in x)
+    assert "3 g/m² (classic hyper-CVAD dose; this trial's dose not public)" in line
+    from datetime import UTC, datetime
+
+    html = render_html(tl, Selection(cycle="intensive.c2"), SheetOptions(kind="pharmacist"),
+                       datetime(2027, 1, 2, tzinfo=UTC))
+    assert "classic hyper-CVAD dose; this trial&#39;s dose not public" in html or \
+        "classic hyper-CVAD dose; this trial's dose not public" in html
+    # the trial's own published values are not labelled (ASH22/ASH25 inotuzumab 0.3 mg/m2)
+    ino = [r for r in row if r["drug"] == "inotuzumab ozogamicin"]
+    assert ino and all(r["dose_reference"] is None for r in ino)
+
+
+def test_up_to_28_mcg_per_day_is_not_high_confidence(timeline):
+    # LH22: blinatumomab "up to 28 mcg/day ... 28 days, every 42 days": an upper bound, not the
+    # dose given, so no consolidation blinatumomab dose is "high"; the words are kept.
+    tl = timeline(P)
+    blina = [e for e in tl.administrations() if e.drug == "blinatumomab" and e.phase_id == "consolidation"]
+    assert blina and all(e.confidence != "high" for e in blina)
+    assert all(e.dose_spec.text and "up to 28 mcg/day" in e.dose_spec.text for e in blina)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from regimens.exporters.tabular import reference_label
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
 from regimens.schedule.timeline import DoseEvent, Timeline
 
@@ -64,11 +65,13 @@ def dose_short(e: DoseEvent) -> str:
     """The dose a nurse or patient acts on: the calculated patient dose when there is one."""
     if e.not_public:
         return SHORT_NOT_PUBLIC
+    # a value from a reference regimen (this trial's dose not public) never reads as the trial's
+    ref = " (reference dose)" if e.dose_spec is not None and e.dose_spec.reference else ""
     if e.patient_dose is not None:
-        return format_dose(e.patient_dose, e.patient_unit or e.unit)
+        return format_dose(e.patient_dose, e.patient_unit or e.unit) + ref
     if e.dose is None:
         return ""
-    return format_dose(e.dose, e.unit)
+    return format_dose(e.dose, e.unit) + ref
 
 
 def drug_line(e: DoseEvent, lb: Labels, extra: str = "") -> str:
@@ -104,7 +107,7 @@ def description(e: DoseEvent, lb: Labels, *,
         if e.not_public:
             lines.append(f"Dose: {NOT_PUBLIC_TEXT}")
         else:
-            lines.append(f"Dose as written: {format_dose(e.dose, e.unit) if e.dose is not None else NOT_PUBLIC_TEXT}")
+            lines.append(f"Dose as written: {format_dose(e.dose, e.unit) + reference_label(e) if e.dose is not None else NOT_PUBLIC_TEXT}")
             lines.extend(_calculated(e, lb.measurements))
         if e.route:
             lines.append(f"Route: {e.route}")

@@ -12,7 +12,7 @@ from regimens.schedule.timeline import Timeline
 
 CSV_FIELDS = [
     "uid", "kind", "date", "end_date", "time", "end_time", "title", "phase", "phase_id",
-    "phase_start", "cycle_id", "cycle", "course", "day", "drug", "route", "dose", "unit",
+    "phase_start", "cycle_id", "cycle", "course", "day", "drug", "route", "dose", "unit", "dose_reference",
     "not_public", "dose_number", "doses_total", "duration_minutes", "continuous", "optional",
     "decision", "premed_for", "step", "window", "status", "status_reason", "patient_dose",
     "patient_unit", "working", "note", "source", "source_cite", "confidence",
@@ -58,12 +58,19 @@ def to_csv(tl: Timeline) -> bytes:
     return ismp_clean(buf.getvalue()).encode("utf-8")
 
 
+def reference_label(e) -> str:
+    """` (classic hyper-CVAD dose; this trial's dose not public)` for a value taken from a
+    reference regimen, so it never reads as the trial's own dose; empty otherwise."""
+    ref = e.dose_spec.reference if e.dose_spec is not None else None
+    return f" ({ref} dose; this trial's dose not public)" if ref and not e.not_public else ""
+
+
 def dose_as_written(e) -> str:
     if e.drug is None:
         return ""
     if e.not_public:
         return NOT_PUBLIC_TEXT
-    return format_dose(e.dose, e.unit)
+    return format_dose(e.dose, e.unit) + reference_label(e)
 
 
 def patient_dose_text(e) -> str:

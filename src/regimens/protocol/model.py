@@ -202,12 +202,18 @@ class Dose(Frozen):
     """Alternatives by weight or age; the first band whose condition holds replaces the dose."""
     text: str | None = None
     """The dose as the source words it, when that says more than value + unit."""
+    reference: str | None = None
+    """The value is a reference regimen's, not this trial's own, which is not public
+    (`classic hyper-CVAD`): every output labels the dose "<reference> dose; this trial's dose not
+    public" so it never reads as the trial's."""
     confidence: Confidence | None = None
 
     _units = field_validator("unit", "cap_unit")(_known_unit)
 
     @model_validator(mode="after")
     def _check(self) -> Dose:
+        if self.reference is not None and self.not_public:
+            raise ValueError("`reference` labels a value taken from a reference regimen; a not-public dose has none")
         _check_value_unit(self.value, self.unit, self.not_public, self.cap, self.cap_unit)
         return self
 

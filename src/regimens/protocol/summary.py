@@ -39,6 +39,8 @@ def _item_line(item: Item, tall_man) -> str:
             dose = format_dose(d.value, d.unit)
             if d.cap:
                 dose += f" (max {format_number(d.cap)} {format_unit(d.cap_unit)})"
+            if d.reference:
+                dose += f" ({d.reference} dose; this trial's dose not public)"
         parts = [display_drug(item.drug, tall_man), dose, item.route]
         if item.continuous:
             parts.append("continuous infusion")

@@ -140,6 +140,7 @@ class DoseEvent:
             "route": self.route,
             "dose": _num(self.dose),
             "unit": self.unit,
+            "dose_reference": self.dose_spec.reference if self.dose_spec is not None else None,
             "not_public": self.not_public,
             "dose_number": self.dose_number,
             "doses_total": self.doses_total,
