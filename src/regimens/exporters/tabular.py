@@ -14,7 +14,7 @@ CSV_FIELDS = [
     "uid", "kind", "date", "end_date", "time", "end_time", "title", "phase", "phase_id",
     "phase_start", "cycle_id", "cycle", "course", "day", "drug", "route", "dose", "unit", "dose_reference",
     "not_public", "dose_number", "doses_total", "duration_minutes", "continuous", "optional",
-    "decision", "premed_for", "step", "window", "status", "status_reason", "patient_dose",
+    "decision", "premed_for", "step", "window", "weekend", "status", "status_reason", "patient_dose",
     "patient_unit", "working", "note", "source", "source_cite", "confidence",
 ]
 
@@ -56,6 +56,14 @@ def to_csv(tl: Timeline) -> bytes:
             row["working"] = row["working"]["formula"]
         w.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
     return ismp_clean(buf.getvalue()).encode("utf-8")
+
+
+def weekend_flag(e) -> str:
+    """`WEEKEND PROCEDURE: IT on a Sunday, unusual; confirm the date with the treating team`."""
+    if not e.weekend:
+        return ""
+    what = f"{e.route} dose" if e.drug else "procedure"
+    return f"WEEKEND PROCEDURE: {what} on a {e.weekend}, unusual; confirm the date with the treating team"
 
 
 def reference_label(e) -> str:
@@ -103,7 +111,8 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None) -> bytes:
         if e.dose_number and e.doses_total and e.doses_total > 1:
             what += f" [{e.dose_number} of {e.doses_total}]"
         status = "" if e.status == "planned" else f"{e.status.upper()}: {e.status_reason}; "
-        note = status + "; ".join(x for x in (e.step, e.window, "optional" if e.optional else None, e.note) if x)
+        weekend = weekend_flag(e) or None
+        note = status + "; ".join(x for x in (weekend, e.step, e.window, "optional" if e.optional else None, e.note) if x)
         rows.append((
             e.date.isoformat(), e.time.strftime("%H:%M") if e.time else "", e.cycle_id, str(e.day), what,
             dose_as_written(e), e.route or "", patient_dose_text(e), note,

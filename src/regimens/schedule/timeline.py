@@ -102,6 +102,9 @@ class DoseEvent:
     step: str | None = None
     """`step-up` when a continuous infusion raises the dose of the one before it."""
     window: str | None = None
+    weekend: str | None = None
+    """`Saturday` or `Sunday` when a procedure (an intrathecal dose, a procedure event) falls on a
+    weekend: unusual, so staff outputs flag it for the team to confirm the date."""
     note: str | None = None
     source: str = ""
     source_cite: str = ""
@@ -151,6 +154,7 @@ class DoseEvent:
             "premed_for": self.premed_for,
             "step": self.step,
             "window": self.window,
+            "weekend": self.weekend,
             "status": self.status,
             "status_reason": self.status_reason,
             "patient_dose": _num(self.patient_dose),
