@@ -29,6 +29,7 @@ from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vInt, vRecur
 from regimens.errors import RequestError
 from regimens.exporters import ics_text as text
 from regimens.exporters.vtimezone import vtimezone
+from regimens.notation.ismp import plain_frequency
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 
 PRODID = "-//regimens//regimens iCalendar export//EN"
@@ -198,7 +199,7 @@ class _Builder:
         cal.add("calscale", "GREGORIAN")
         cal.add("method", "PUBLISH")
         name = text.calendar_name(tl, o.patient_label, part)
-        desc = text.calendar_description(tl, o.patient_label, o.tz, o.measurements)
+        desc = plain_frequency(text.calendar_description(tl, o.patient_label, o.tz, o.measurements))
         # vText: non-standard and RFC 7986 properties are otherwise written unescaped
         cal.add("x-wr-calname", vText(name))
         cal.add("name", vText(name))
@@ -298,11 +299,12 @@ class _Builder:
         # Property values are built directly (and the shared ones once per calendar): going
         # through Event.add() for each of thousands of events is most of the export time.
         ev = Event()
-        ev["SUMMARY"] = vText(summary)
+        # a calendar is patient-facing: no QD/BID/TID, even inside quoted source text
+        ev["SUMMARY"] = vText(plain_frequency(summary))
         ev["UID"] = vText(uid)
         ev["DTSTAMP"] = self._stamp
         ev["SEQUENCE"] = self._sequence
-        ev["DESCRIPTION"] = vText(description)
+        ev["DESCRIPTION"] = vText(plain_frequency(description))
         ev["CATEGORIES"] = self._category(e.kind)
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":

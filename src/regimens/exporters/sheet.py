@@ -17,6 +17,7 @@ from regimens import __version__
 from regimens.errors import RegimensError
 from regimens.exporters import patient_calendar, sheet_views
 from regimens.language.site import N_, PatientLanguage
+from regimens.notation.ismp import plain_frequency
 from regimens.schedule.timeline import Cycle, DoseEvent, Timeline
 
 KINDS = ("nurse", "pharmacist", "patient")
@@ -146,6 +147,9 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
     else:
         ctx.update(patient_calendar.patient(tl, chosen, options, tr_text))
         template = "patient.html.j2"
+    if options.kind != "pharmacist":
+        # nurse and patient sheets spell out QD/BID/TID; the pharmacist sheet keeps quotations
+        ctx = _plain(ctx)
     html = _environment().get_template(template).render(**ctx)
     if lang and (tr_text.missing or tr_html.missing):
         # Some text had no translation and is printed in English: say so on the sheet itself.
@@ -168,6 +172,17 @@ def _template_gettext(tr):
         return text % params if params else text
 
     return gettext
+
+
+def _plain(value):
+    # plain `str` only: Markup (translated, already escaped) and other objects pass untouched
+    if type(value) is str:
+        return plain_frequency(value)
+    if type(value) is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 _ENV = None
