@@ -30,6 +30,7 @@ from regimens.errors import RequestError
 from regimens.exporters import ics_text as text
 from regimens.exporters.vtimezone import vtimezone
 from regimens.notation.ismp import plain_frequency
+from regimens.protocol.bibliography import public_text
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 
 PRODID = "-//regimens//regimens iCalendar export//EN"
@@ -189,6 +190,8 @@ class _Builder:
         self._stamp = vDDDTypes(self.stamp)
         self._sequence = vInt(tl.revision)
         self._categories: dict[str, vCategory] = {}
+        self._names = dict(tl.source_names)
+        self._public_cache: dict[str, str] = {}
         self.cont_starts = {(e.drug, self._at(e)) for e in tl.events if e.continuous and e.time}
 
     def calendar(self, part: str | None) -> Calendar:
@@ -199,7 +202,7 @@ class _Builder:
         cal.add("calscale", "GREGORIAN")
         cal.add("method", "PUBLISH")
         name = text.calendar_name(tl, o.patient_label, part)
-        desc = plain_frequency(text.calendar_description(tl, o.patient_label, o.tz, o.measurements))
+        desc = self._public(text.calendar_description(tl, o.patient_label, o.tz, o.measurements))
         # vText: non-standard and RFC 7986 properties are otherwise written unescaped
         cal.add("x-wr-calname", vText(name))
         cal.add("name", vText(name))
@@ -295,16 +298,23 @@ class _Builder:
 
     # properties
 
+    def _public(self, text: str) -> str:
+        # A calendar is patient-facing: no QD/BID/TID and no internal citation keys
+        # (`adult-regimens.md §3`, `CHEMOX`, seed file names), plain names instead.
+        if text not in self._public_cache:
+            self._public_cache[text] = plain_frequency(public_text(text, self._names))
+        return self._public_cache[text]
+
     def _event(self, uid: str, summary: str, description: str, e: DoseEvent) -> Event:
         # Property values are built directly (and the shared ones once per calendar): going
         # through Event.add() for each of thousands of events is most of the export time.
         ev = Event()
         # a calendar is patient-facing: no QD/BID/TID, even inside quoted source text
-        ev["SUMMARY"] = vText(plain_frequency(summary))
+        ev["SUMMARY"] = vText(self._public(summary))
         ev["UID"] = vText(uid)
         ev["DTSTAMP"] = self._stamp
         ev["SEQUENCE"] = self._sequence
-        ev["DESCRIPTION"] = vText(plain_frequency(description))
+        ev["DESCRIPTION"] = vText(self._public(description))
         ev["CATEGORIES"] = self._category(e.kind)
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":

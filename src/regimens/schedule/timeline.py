@@ -204,6 +204,11 @@ class Timeline:
     events: tuple[DoseEvent, ...]
     warnings: tuple[str, ...] = ()
     """Things the user must know (a length that is not public truncated the timeline, ...)."""
+    citations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Protocol source key → its full citation lines (document, then the works it names), from
+    the shipped bibliography; printed by the pharmacist sheet."""
+    source_names: tuple[tuple[str, str], ...] = ()
+    """Protocol source key → plain name that patient-facing outputs print instead of the key."""
     continues: str | None = None
     """Set when treatment goes on after the last cycle shown (total cycles not public, a last
     element of unknown length...): every output prints it, and the last event says it."""

@@ -15,6 +15,7 @@ Passes, in order (one module per group: arms, dates, place, premedicate, finish)
 
 from __future__ import annotations
 
+from regimens.protocol.bibliography import full_citation, source_names
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.compiler.arms import _apply_start_at, _expand_cycles, _pick_arm, _resolve_choices, _select_arm
 from regimens.schedule.compiler.dates import _anchor
@@ -67,4 +68,6 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
         events=tuple(events),
         warnings=tuple(warnings),
         continues=f"{CONTINUES_TITLE}: {continues}" if continues else None,
+        citations=tuple((s.key, tuple(full_citation(p, s.key))) for s in p.sources),
+        source_names=tuple(source_names(p).items()),
     )
