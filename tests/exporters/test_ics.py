@@ -224,7 +224,9 @@ def test_event_words_and_uids(timeline):
     by_summary = {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
     # record: "Day 1 of Cycle 1 and 2, prior to a step dose (such as cycle 1 day 8) ...: 20 mg IV"
     pre = by_summary["Premed: dexamethasone 20 mg IV — C1 D8"]
-    assert "Dose as written: 20 mg" in str(pre["DESCRIPTION"]) and "Source: 004_94d9d143a40d8968" in str(pre["DESCRIPTION"])
+    assert "Dose as written: 20 mg" in str(pre["DESCRIPTION"]) and "Source: ClinicalTrials.gov record NCT03114865" in str(pre["DESCRIPTION"])
+    # a calendar is patient-facing: the source by its plain name, never the seed file name (issue 10)
+    assert "004_94d9d143a40d8968" not in str(pre["DESCRIPTION"])
     # "Cycle 1 - Days 8-28: 28 ug/day" → mcg, a step-up, one all-day event from Jan 11 to Jan 31
     step = by_summary["Step-up: blinatumomab 28 mcg/day IV continuous — C1 D8–28"]
     assert (step["DTSTART"].dt, step["DTEND"].dt) == (date(2027, 1, 11), date(2027, 2, 1))

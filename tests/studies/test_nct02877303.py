@@ -335,8 +335,32 @@ def test_pomp_content_in_a_6_week_cycle(timeline):
     assert [e.day for e in mtx] == [1, 8, 15, 22, 29, 36] and all(e.route == "PO" for e in mtx)
     assert all(e.not_public and e.dose is None for e in mtx)  # weekly dose not public (A11)
     assert [e.day for e in m1 if e.drug == "prednisone"] == [1, 2, 3, 4, 5]
+    # "vincristine ... every month" (issue 10): a dated line a month after day 1 as well, day 29 =
+    # 2027-10-11 (window days 29-31); the POMP vincristine dose is stated by no source read
+    # (adult-regimens.md §5), so both are "dose per full protocol (not public)".
     vcr = [e for e in m1 if e.drug == "vincristine"]
-    assert [(e.day, e.confidence) for e in vcr] == [(1, "low")] and "every month" in vcr[0].note
+    assert [(e.day, e.date, e.confidence) for e in vcr] == [(1, date(2027, 9, 13), "low"),
+                                                            (29, date(2027, 10, 11), "low")]
+    assert all(e.not_public and e.dose is None for e in vcr) and vcr[1].window == "day 29 to 31"
+    once = [e for e in timeline(P, choices={"pomp_vincristine": "day-1"}).administrations()
+            if e.cycle_id == "maintenance.c1" and e.drug == "vincristine"]
+    assert [e.day for e in once] == [1]
+
+
+def test_maintenance_for_12_months_is_a_named_variant(timeline):
+    # seed-000: "Cycles repeat every 6 weeks for 12 months": 8 cycles of 42 days = 336 days fit in
+    # 12 months (a 9th would end on day 378). Maintenance cycle 1 starts 2027-09-13 (+252), so
+    # the 8th cycle (blinatumomab) starts 2027-09-13 + 7 * 42 = 2028-07-03 and follow-up follows
+    # on 2028-08-14 (+ 42). Default: 15 cycles ("a total of about 15 cycles"; ASH22).
+    tl = timeline(P, choices={"maintenance_cycles": "8"})
+    maint = [c for c in tl.cycles if c.phase_id == "maintenance"]
+    assert [c.cycle for c in maint] == list(range(1, 9))
+    assert [c.cycle for c in maint if c.course_id == "blina-maintenance"] == [4, 8]
+    assert maint[-1].start == date(2028, 7, 3)
+    assert tl.cycles[-1].course_id == "follow-up" and tl.cycles[-1].start == date(2028, 8, 14)
+    assert (tl.cycles[-1].start - maint[0].start).days == 336
+    default = timeline(P)
+    assert len([c for c in default.cycles if c.phase_id == "maintenance"]) == 15
 
 
 def test_pomp_monthly_variant_does_not_invent_a_length(timeline):
@@ -398,7 +422,7 @@ def test_cli_list_show_and_json(run_cli):
 
 def test_patient_doses_age_band_and_vincristine_cap(timeline):
     # TH10/UTD (adult-regimens.md §3): cytarabine 3 g/m2 per dose, 1 g/m2 if age >= 60; BSA 2 m2
-    # gives 6 g at 59 and 2 g at 60. Vincristine 2 mg flat, never more (cap) in course A and POMP.
+    # gives 6 g at 59 and 2 g at 60. Vincristine 2 mg flat, never more (cap) in course A.
     from regimens.dosing.bsa import Measurements
     from regimens.dosing.doses import resolve_doses
 
@@ -407,8 +431,11 @@ def test_patient_doses_age_band_and_vincristine_cap(timeline):
         dosed = resolve_doses(tl, Measurements(bsa_m2=2.0, weight_kg=80, age_years=age))
         ara = [e for e in dosed.events if e.drug == "cytarabine" and e.route == "IV"]
         assert len(ara) == 8 and {(e.patient_dose, e.patient_unit) for e in ara} == {(grams, "g")}, age
-        vcr = [e for e in dosed.events if e.drug == "vincristine"]
+        vcr = [e for e in dosed.events if e.drug == "vincristine" and e.phase_id == "intensive"]
         assert vcr and {(e.patient_dose, e.patient_unit) for e in vcr} == {(2, "mg")}
+        # POMP vincristine: no source states its dose (issue 10), so none is calculated
+        pomp = [e for e in dosed.events if e.drug == "vincristine" and e.phase_id == "maintenance"]
+        assert pomp and all(e.not_public and e.patient_dose is None for e in pomp)
         # a dose no source gives is never calculated
         po_mtx = [e for e in dosed.events if e.drug == "methotrexate" and e.route == "PO"]
         assert po_mtx and all(e.patient_dose is None for e in po_mtx)
@@ -428,3 +455,42 @@ def test_monthly_variant_warning_points_at_the_next_cycle_not_the_phase(timeline
                    start_at="maintenance-monthly.c2")
     assert (tl2.cycles[0].cycle_id, tl2.cycles[0].cycle, tl2.cycles[0].start) == (
         "maintenance-monthly.c2", 2, date(2027, 10, 13))
+
+
+# --- a dose that is not the trial's never reads as the trial's (issue 10) ----------------------
+
+def test_cytarabine_3_g_is_labelled_as_classic_hyper_cvad(timeline, run_cli):
+    # adult-regimens.md §10 A5: "this trial's systemic cytarabine dose is not public (classic
+    # 3 g/m2; 1 g/m2 at age >= 60 per TH10/UTD)". Course B is cycle 2 (2027-01-25), cytarabine
+    # on days 2-3 every 12 h: 2027-01-26 09:00 is its first dose.
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html
+    from regimens.exporters.tabular import to_csv, to_json
+
+    tl = timeline(P)
+    ara = [e for e in tl.administrations() if e.drug == "cytarabine" and e.route == "IV"]
+    assert ara[0].date == date(2027, 1, 26) and ara[0].time == time(9)
+    row = json.loads(to_json(tl))
+    ara_json = [r for r in row if r["drug"] == "cytarabine" and r["route"] == "IV"]
+    assert {r["dose_reference"] for r in ara_json} == {"classic hyper-CVAD"}
+    assert "classic hyper-CVAD" in to_csv(tl).decode()
+    code, out, _ = run_cli("timeline", P, "--start", "2027-01-04")
+    line = next(x for x in out.splitlines() if "2027-01-26  09:00" in x and "cytarabine" in x)
+    assert "3 g/m² (classic hyper-CVAD dose; this trial's dose not public)" in line
+    from datetime import UTC, datetime
+
+    html = render_html(tl, Selection(cycle="intensive.c2"), SheetOptions(kind="pharmacist"),
+                       datetime(2027, 1, 2, tzinfo=UTC))
+    assert "classic hyper-CVAD dose; this trial&#39;s dose not public" in html or \
+        "classic hyper-CVAD dose; this trial's dose not public" in html
+    # the trial's own published values are not labelled (ASH22/ASH25 inotuzumab 0.3 mg/m2)
+    ino = [r for r in row if r["drug"] == "inotuzumab ozogamicin"]
+    assert ino and all(r["dose_reference"] is None for r in ino)
+
+
+def test_up_to_28_mcg_per_day_is_not_high_confidence(timeline):
+    # LH22: blinatumomab "up to 28 mcg/day ... 28 days, every 42 days": an upper bound, not the
+    # dose given, so no consolidation blinatumomab dose is "high"; the words are kept.
+    tl = timeline(P)
+    blina = [e for e in tl.administrations() if e.drug == "blinatumomab" and e.phase_id == "consolidation"]
+    assert blina and all(e.confidence != "high" for e in blina)
+    assert all(e.dose_spec.text and "up to 28 mcg/day" in e.dose_spec.text for e in blina)

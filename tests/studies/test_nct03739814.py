@@ -269,34 +269,41 @@ def test_decision_defaults_go_together(load):
 
 @pytest.mark.parametrize("arm", ["2", "3"])
 def test_cohorts_2_and_3_are_skeletons(timeline, arm):
-    # Reference §2.5: cohort 2 and cohort 3 schedules NOT FOUND. Only the seed's day-1 IT
-    # methotrexate of course IA is placed, with its dose not public for these cohorts.
+    # Reference §2.5: cohort 2 and cohort 3 schedules NOT FOUND. The seed's day-1 IT methotrexate
+    # of course IA is placed with its dose not public, and every drug the seed says is given
+    # ("inotuzumab ozogamicin induction followed by blinatumomab consolidation, with ponatinib
+    # added for the Philadelphia chromosome-positive cohort") is a dated line on day 1 of its
+    # element with "dose per full protocol (not public)" (issue 10).
     tl = timeline(P, arm=arm)
     admin = tl.administrations()
-    assert [(e.drug, e.route, e.date, e.not_public, e.dose) for e in admin] == [
-        ("methotrexate", "IT", START, True, None)]
+    expected = [("methotrexate", "IT"), ("inotuzumab ozogamicin", "IV")]
+    if arm == "3":
+        expected.append(("ponatinib", "PO"))
+    assert sorted((e.drug, e.route) for e in admin) == sorted(expected)
+    assert all(e.date == START and e.not_public and e.dose is None for e in admin)
+    assert all(e.confidence == "low" for e in admin if e.drug != "methotrexate")
     phase = [e for e in tl.events if e.kind == "phase"]
     assert len(phase) == 1 and phase[0].not_public  # "drug content not public"
     assert tl.cycles[0].length_days is None
     assert f"consolidation-cohort-{arm}.c1" in tl.warnings[0]
-    # The consolidation element follows once its real start is given.
+    # The consolidation element follows once its real start is given, with its blinatumomab line.
     tl = timeline(P, arm=arm, actual_starts={f"consolidation-cohort-{arm}.c1": date(2027, 2, 1)})
     assert [(c.cycle_id, c.start) for c in tl.cycles] == [
         (f"induction-cohort-{arm}.c1", START), (f"consolidation-cohort-{arm}.c1", date(2027, 2, 1))]
+    blina = [e for e in tl.administrations() if e.drug == "blinatumomab"]
+    assert [(e.date, e.not_public, e.dose) for e in blina] == [(date(2027, 2, 1), True, None)]
 
 
-def test_ponatinib_only_named_for_the_ph_positive_cohort(timeline):
-    # Seed: "with ponatinib added for the Philadelphia chromosome-positive cohort"; its dose and
-    # days are not public, so it is never an administration, and cohorts 1 and 2 never mention it.
+def test_ponatinib_only_in_the_ph_positive_cohort(timeline):
+    # Seed: "with ponatinib added for the Philadelphia chromosome-positive cohort": a dated line,
+    # dose not public, in cohort 3 only; cohorts 1 and 2 never mention it.
     for arm, choices, tl in _all_timelines(timeline):
-        assert not [e for e in tl.events if e.drug == "ponatinib"], (arm, choices)
+        pona = [e for e in tl.events if e.drug == "ponatinib"]
         mentions = [e for e in tl.events if "ponatinib" in f"{e.title} {e.note or ''}".lower()]
         if arm == "3":
-            # named in the (not public) element titles and notes, and the "Next:" gate only
-            assert any(e.kind == "phase" and e.not_public for e in mentions)
-            assert {e.kind for e in mentions} <= {"phase", "gate"}
+            assert [(e.date, e.route, e.not_public, e.dose) for e in pona] == [(START, "PO", True, None)]
         else:
-            assert mentions == [], (arm, choices)
+            assert pona == [] and mentions == [], (arm, choices)
 
 
 def test_no_drug_the_record_lists_without_a_schedule(timeline):
@@ -304,13 +311,14 @@ def test_no_drug_the_record_lists_without_a_schedule(timeline):
     placed = set()
     for _, _, tl in _all_timelines(timeline):
         placed |= {e.drug for e in tl.administrations()}
-    assert placed == {"inotuzumab ozogamicin", "methotrexate", "blinatumomab", "dexamethasone"}
+    assert placed == {"inotuzumab ozogamicin", "methotrexate", "blinatumomab", "dexamethasone", "ponatinib"}
 
 
 def test_inotuzumab_and_blinatumomab_doses_not_copied_into_cohorts_2_and_3(timeline):
     for arm in ("2", "3"):
         tl = timeline(P, arm=arm, actual_starts={f"consolidation-cohort-{arm}.c1": date(2027, 3, 1)})
-        assert not [e for e in tl.events if e.drug in ("inotuzumab ozogamicin", "blinatumomab")]
+        ev = [e for e in tl.events if e.drug in ("inotuzumab ozogamicin", "blinatumomab")]
+        assert ev and all(e.not_public and e.dose is None and not e.continuous for e in ev)
 
 
 # --- every path -------------------------------------------------------------------------------

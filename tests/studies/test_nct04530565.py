@@ -87,7 +87,11 @@ def test_arm_a_is_the_pre_induction_alone(timeline, tki, other):
     # Nothing else: no dexamethasone, blinatumomab or chemotherapy in the pre-induction.
     assert {e.drug for e in tl.administrations()} == {"prednisone", tki}
     assert [(c.cycle_id, c.start, c.length_days) for c in tl.cycles] == [("pre-induction.c1", START, 21)]
-    assert tl.end == date(2027, 1, 24)
+    # the 21 days end on 2027-01-24; the schedule's last event, on day 22, says what follows
+    # (randomization to Arm B or C), so the calendar does not look finished
+    last = tl.events[-1]
+    assert tl.end == date(2027, 1, 25) and last.date == date(2027, 1, 25)
+    assert last.title == "Treatment continues per the treating team" and "Arm B or Arm C" in last.note
 
 
 @pytest.mark.parametrize("arm", ["B", "C"])
@@ -139,10 +143,14 @@ def test_arm_c_cycles_42_day_variant_reaches_week_15(timeline):
     assert date(2027, 4, 19) - START == timedelta(weeks=15)
     mtx = _adm(tl, "methotrexate")
     assert [(e.day, e.date) for e in mtx] == [(29, date(2027, 2, 22))]  # inside cycle 1 now
-    # Days 30-42 of each cycle have no administration.
+    # Days 30-42 of each cycle have no blinatumomab, dexamethasone or IT; the TKI, which the record
+    # gives on every day of its cycles, is not interrupted (issue 10: no source stops it on days
+    # 29-42), so it runs on all 42 days of both cycles: Jan 25 .. Apr 18, 84 daily doses.
     for e in tl.administrations():
-        if e.cycle_id.startswith("blina-induction-42"):
+        if e.cycle_id.startswith("blina-induction-42") and e.drug != TKI["tki"]:
             assert e.day <= 29 and (e.day == 29) == (e.drug == "methotrexate"), e
+    tki = [e.date for e in _adm(tl, TKI["tki"]) if e.cycle_id.startswith("blina-induction-42")]
+    assert tki == [date(2027, 1, 25) + timedelta(days=k) for k in range(84)]
 
 
 def test_28_day_reading_ends_induction_at_week_11(timeline, load):
@@ -215,7 +223,10 @@ def test_no_blinatumomab_in_arm_b_induction(timeline):
         tl = timeline(P, arm="B", choices={**TKI, "mrd_path": mrd},
                       actual_starts={**CHEMO_STARTS})
         chemo = [e for e in tl.events if e.cycle_id.startswith("chemo-induction") and e.drug]
-        assert chemo == []  # content not public: nothing placed, no TKI or steroid days invented
+        # content not public: only the TKI the record names ("induction therapy with either
+        # chemotherapy or blinatumomab, along with steroids and TKI") is a dated line, on day 1 of
+        # each of the 4 cycles, dose not public; no chemotherapy or steroid days invented
+        assert [(e.drug, e.day, e.not_public, e.dose) for e in chemo] == [(TKI["tki"], 1, True, None)] * 4
     tl = timeline(P, arm="B", choices={**TKI, "mrd_path": "negative"},
                   actual_starts={**CHEMO_STARTS, "post-induction.c1": date(2027, 4, 19)})
     assert _adm(tl, "blinatumomab") == []
@@ -273,8 +284,10 @@ def test_arm_c_mrd_positive_crosses_over_to_chemotherapy(timeline, mrd, last):
     assert [c.cycle_id for c in tl.cycles[3:]] == [
         "chemo-reinduction.c1", "chemo-reinduction.c2", "chemo-reinduction.c3",
         "chemo-reinduction.c4", last]
-    # no blinatumomab after the Arm C induction, and no chemotherapy drug placed
-    assert all(e.date <= date(2027, 3, 22) for e in tl.administrations())
+    # no blinatumomab after the Arm C induction, and no chemotherapy drug placed: only the TKI
+    # line on day 1 of each re-induction cycle (dose not public)
+    later = [e for e in tl.administrations() if e.date > date(2027, 3, 22)]
+    assert {(e.drug, e.day, e.not_public) for e in later} == {(TKI["tki"], 1, True)}
 
 
 # --- every path, model change -------------------------------------------------------------

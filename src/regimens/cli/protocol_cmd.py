@@ -46,12 +46,15 @@ def list_cmd(fmt: str, protocols_dir: str | None) -> None:
 @click.argument("protocol")
 @click.option("--protocols", "protocols_dir", envvar="REGIMENS_PROTOCOLS", type=click.Path(file_okay=False),
               help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
-def show(protocol: str, protocols_dir: str | None) -> None:
+@click.option("--sources", "sources", is_flag=True,
+              help="Print every source with its full citation and address (shipped bibliography).")
+def show(protocol: str, protocols_dir: str | None, sources: bool) -> None:
     """Show a protocol: arms, courses (drug dose route days), decisions, ambiguities, sources."""
     from regimens.cli.pipeline import load_protocol
-    from regimens.protocol.summary import show_text
+    from regimens.protocol.summary import show_text, sources_text
 
-    click.echo(show_text(load_protocol(protocol, protocols_dir)), nl=False)
+    pf = load_protocol(protocol, protocols_dir)
+    click.echo(sources_text(pf) if sources else show_text(pf), nl=False)
 
 
 @click.command()

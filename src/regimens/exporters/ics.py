@@ -39,6 +39,8 @@ from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vDuration, v
 from regimens.errors import RequestError
 from regimens.exporters import ics_text as text
 from regimens.exporters.vtimezone import vtimezone
+from regimens.notation.ismp import plain_frequency
+from regimens.protocol.bibliography import public_text
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 
 PRODID = "-//regimens//regimens iCalendar export//EN"
@@ -343,6 +345,8 @@ class _Builder:
         salt, self.uid_words = uid_salt(whole, opts)
         self.tag = uid_tag(salt)
         self.shift = {c.cycle_id: abs((c.start - c.nominal_start).days) for c in whole.cycles}
+        self._names = dict(tl.source_names)
+        self._public_cache: dict[str, str] = {}
         self.cont_starts = {(e.drug, self._at(e)) for e in tl.events if e.continuous and e.time}
         self.today = _today(tl.events)
         # the first timed clinic appointment of each day gets the clinic reminder
@@ -361,8 +365,8 @@ class _Builder:
         # which RFC 5546 wants with METHOD:PUBLISH and a made-up address would turn into an
         # invitation from somebody else (calendar-interop.md §3)
         name = text.calendar_name(tl, o.patient_label, part, o.audience)
-        desc = text.calendar_description(tl, o.patient_label, o.tz, o.audience, o.phone, self.uid_words,
-                                         o.measurements)
+        desc = self._public(text.calendar_description(tl, o.patient_label, o.tz, o.audience, o.phone,
+                                                      self.uid_words, o.measurements))
         # vText: non-standard and RFC 7986 properties are otherwise written unescaped
         cal.add("x-wr-calname", vText(name))
         cal.add("name", vText(name))
@@ -576,6 +580,13 @@ class _Builder:
 
     # properties
 
+    def _public(self, text: str) -> str:
+        # A calendar is patient-facing: no QD/BID/TID and no internal citation keys
+        # (`adult-regimens.md §3`, `CHEMOX`, seed file names), plain names instead.
+        if text not in self._public_cache:
+            self._public_cache[text] = plain_frequency(public_text(text, self._names))
+        return self._public_cache[text]
+
     def _uid(self, timeline_uid: str) -> str:
         return calendar_uid(timeline_uid, self.tag)
 
@@ -595,11 +606,12 @@ class _Builder:
         # Property values are built directly (and the shared ones once per calendar): going
         # through Event.add() for each of thousands of events is most of the export time.
         ev = Event()
-        ev["SUMMARY"] = vText(summary)
+        # a calendar is patient-facing: no QD/BID/TID, even inside quoted source text
+        ev["SUMMARY"] = vText(self._public(summary))
         ev["UID"] = vText(uid)
         ev["DTSTAMP"] = self._stamp
         ev["SEQUENCE"] = self._sequence(members or (e,))
-        ev["DESCRIPTION"] = vText(description)
+        ev["DESCRIPTION"] = vText(self._public(description))
         ev["CATEGORIES"] = self._category(e.kind)
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from regimens.exporters.tabular import reference_label
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
 from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
 
@@ -152,11 +153,13 @@ def dose_short(e: DoseEvent) -> str:
     """The dose a nurse or patient acts on: the calculated patient dose when there is one."""
     if e.not_public:
         return SHORT_NOT_PUBLIC
+    # a value from a reference regimen (this trial's dose not public) never reads as the trial's
+    ref = " (reference dose)" if e.dose_spec is not None and e.dose_spec.reference else ""
     if e.patient_dose is not None:
-        return format_dose(e.patient_dose, e.patient_unit or e.unit)
+        return format_dose(e.patient_dose, e.patient_unit or e.unit) + ref
     if e.dose is None:
         return ""
-    return format_dose(e.dose, e.unit)
+    return format_dose(e.dose, e.unit) + ref
 
 
 def _patient_dose(e: DoseEvent) -> str:
@@ -375,7 +378,7 @@ def _staff_description(e: DoseEvent, lb: Labels, *, timing: Sequence[str], doses
         if e.not_public:
             lines.append(f"Dose: {NOT_PUBLIC_TEXT}")
         else:
-            lines.append(f"Dose as written: {format_dose(e.dose, e.unit) if e.dose is not None else NOT_PUBLIC_TEXT}")
+            lines.append(f"Dose as written: {format_dose(e.dose, e.unit) + reference_label(e) if e.dose is not None else NOT_PUBLIC_TEXT}")
             lines.extend(_calculated(e, lb.measurements))
         if e.route:
             lines.append(f"Route: {e.route}")
@@ -532,6 +535,8 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str
     if phone:
         lines.append(f"24-hour number: {phone}")
     lines.extend(f"WARNING: {_private(w) if not measurements else w}" for w in tl.warnings)
+    if tl.continues:
+        lines.append(f"Not the end of treatment: {tl.continues}")
     lines.append("Not a substitute for the full protocol. Confirm every dose with the care team.")
     return ismp_clean("\n".join(lines))
 

@@ -183,7 +183,9 @@ def patient(tl: Timeline, chosen, options, tr: Translator | None = None) -> dict
             if e.date == day and e.kind in GIVEN and e.status != "omitted":
                 route_key = ROUTE_WORDS.get((e.route or "").upper())
                 route = _(route_key) if route_key else (e.route or "")
-                dose = "" if e.not_public or e.patient_dose is None else f" {format_dose(e.patient_dose, e.patient_unit)}"
+                # a dose from a reference regimen (the trial's is not public) is not shown to a patient
+                ref = e.dose_spec is not None and e.dose_spec.reference
+                dose = "" if e.not_public or ref or e.patient_dose is None else f" {format_dose(e.patient_dose, e.patient_unit)}"
                 when = _("at %(time)s") % {"time": e.time.strftime("%H:%M")} + ", " if e.time else ""
                 how = _("through a pump, day and night") + ", " if e.continuous else ""
                 extra = " " + _("until %(date)s") % {"date": day_text(e.end_date)} if e.continuous else ""

@@ -16,6 +16,9 @@ from regimens import __version__
 from regimens.errors import RegimensError
 from regimens.exporters import patient_calendar, sheet_views
 from regimens.language.site import N_, PatientLanguage
+from regimens.notation.ismp import plain_frequency
+from regimens.protocol.bibliography import public_text, shipped
+from regimens.protocol.model import source_key
 from regimens.schedule.timeline import Cycle, DoseEvent, Timeline
 
 KINDS = ("nurse", "pharmacist", "patient")
@@ -152,6 +155,25 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
     else:
         ctx.update(patient_calendar.patient(tl, chosen, options, tr_text))
         template = "patient.html.j2"
+    if options.kind == "patient":
+        # patient-facing: plain names for internal citation keys
+        names = dict(tl.source_names)
+        ctx = _walk(ctx, lambda t: public_text(t, names))
+    if options.kind != "pharmacist":
+        # nurse and patient sheets spell out QD/BID/TID; the pharmacist sheet keeps quotations
+        ctx = _walk(ctx, plain_frequency)
+    else:
+        refs = [e.source for e in chosen.events if e.source]
+        used = {source_key(r) for r in refs}
+        ctx["citations"] = [{"key": k, "lines": list(lines)} for k, lines in tl.citations if k in used]
+        # works an item names in its own source text ("dose: adult-regimens.md §3 (TH10, UTD)")
+        listed = {line.split(":")[0] for c in ctx["citations"] for line in c["lines"][1:]}
+        bib = shipped()
+        named = [w for w in bib.works_in(" ".join(refs)) if w.key not in listed]
+        ctx["citations"] += [{"key": w.key, "lines": [w.full()]} for w in named]
+        for doc in dict.fromkeys(d for r in refs for d in bib.documents if d in r):
+            if not any(doc in line for c in ctx["citations"] for line in c["lines"]):
+                ctx["citations"].append({"key": doc, "lines": [bib.documents[doc].full()]})
     html = _environment().get_template(template).render(**ctx)
     if lang and (tr_text.missing or tr_html.missing):
         # Some text had no translation and is printed in English: say so on the sheet itself.
@@ -174,6 +196,18 @@ def _template_gettext(tr):
         return text % params if params else text
 
     return gettext
+
+
+def _walk(value, fn):
+    """Apply a text rewrite to every plain `str` of a template context: Markup (translated,
+    already escaped) and other objects pass untouched."""
+    if type(value) is str:
+        return fn(value)
+    if type(value) is dict:
+        return {k: _walk(v, fn) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_walk(v, fn) for v in value)
+    return value
 
 
 _ENV = None

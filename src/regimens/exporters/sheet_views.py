@@ -10,7 +10,7 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from regimens.exporters.tabular import dose_as_written, patient_dose_text
+from regimens.exporters.tabular import dose_as_written, patient_dose_text, weekend_flag
 from regimens.notation.ismp import (
     NOT_PUBLIC_TEXT,
     display_drug,
@@ -112,6 +112,7 @@ def common(tl: Timeline, chosen, options, generated_at: datetime) -> dict[str, A
         "arm_name": clean(tl.arm_name),
         "choices": list(tl.choices),
         "warnings": [clean(w) for w in tl.warnings],
+        "continues": clean(tl.continues) if tl.continues else "",
         "selection": chosen.label,
         "range": f"{long_date(chosen.date_from)} to {long_date(chosen.date_to)}",
         "patient": {"name": options.patient_name, "mrn": options.mrn, "dob": options.dob,
@@ -160,6 +161,8 @@ def _notes(e: DoseEvent) -> list[str]:
 
 def _row(e: DoseEvent, table) -> dict[str, Any]:
     flags = []
+    if e.weekend:
+        flags.append(f"WEEKEND ({e.weekend.upper()})")
     if e.kind == KIND_PREMEDICATION:
         flags.append("PREMEDICATION")
     if e.step:
@@ -244,6 +247,8 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
             if e.kind == KIND_PREMEDICATION:
                 flags.append(f"PREMEDICATION REQUIRED: {drug_name(e, table)}"
                              + (f" before {display_drug(e.premed_for, table)}" if e.premed_for else ""))
+            if e.weekend:
+                flags.append(f"{weekend_flag(e)} ({drug_name(e, table)})")
             if e.not_public:
                 flags.append(f"DOSE NOT PUBLIC: {drug_name(e, table)}: {NOT_PUBLIC_TEXT}; "
                              "do not give from this sheet without the full protocol")
@@ -454,7 +459,9 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
             "change": (f"{'+' if w.change_percent > 0 else ''}{format_number(w.change_percent, 1)} %"
                        if w and w.change_percent is not None else ""),
             "final": clean(final), "not_public": e.not_public,
-            "status": "" if e.status == "planned" else f"{e.status.upper()}: {clean(e.status_reason)}",
+            "status": "; ".join(x for x in (
+                "" if e.status == "planned" else f"{e.status.upper()}: {clean(e.status_reason)}",
+                weekend_flag(e)) if x),
             "source": clean(e.source or e.source_cite),
             "confidence": e.confidence or "",
             "premed": e.kind == KIND_PREMEDICATION,

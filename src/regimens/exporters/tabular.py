@@ -12,9 +12,9 @@ from regimens.schedule.timeline import Timeline
 
 CSV_FIELDS = [
     "uid", "kind", "date", "end_date", "time", "end_time", "title", "phase", "phase_id",
-    "phase_start", "cycle_id", "cycle", "course", "day", "drug", "route", "dose", "unit",
+    "phase_start", "cycle_id", "cycle", "course", "day", "drug", "route", "dose", "unit", "dose_reference",
     "not_public", "dose_number", "doses_total", "duration_minutes", "continuous", "optional",
-    "decision", "premed_for", "step", "window", "status", "status_reason", "patient_dose",
+    "decision", "premed_for", "step", "window", "weekend", "status", "status_reason", "patient_dose",
     "patient_unit", "working", "note", "source", "source_cite", "confidence",
 ]
 
@@ -45,6 +45,7 @@ def header(tl: Timeline) -> dict[str, Any]:
         "revision": tl.revision,
         "measurements": measurements_record(tl.measurements),
         "warnings": list(tl.warnings),
+        "continues": tl.continues,
     }
 
 
@@ -95,12 +96,27 @@ def _csv_value(v: Any) -> Any:
     return csv_cell(v)  # text a spreadsheet would run as a formula is neutralised
 
 
+def weekend_flag(e) -> str:
+    """`WEEKEND PROCEDURE: IT on a Sunday, unusual; confirm the date with the treating team`."""
+    if not e.weekend:
+        return ""
+    what = f"{e.route} dose" if e.drug else "procedure"
+    return f"WEEKEND PROCEDURE: {what} on a {e.weekend}, unusual; confirm the date with the treating team"
+
+
+def reference_label(e) -> str:
+    """` (classic hyper-CVAD dose; this trial's dose not public)` for a value taken from a
+    reference regimen, so it never reads as the trial's own dose; empty otherwise."""
+    ref = e.dose_spec.reference if e.dose_spec is not None else None
+    return f" ({ref} dose; this trial's dose not public)" if ref and not e.not_public else ""
+
+
 def dose_as_written(e) -> str:
     if e.drug is None:
         return ""
     if e.not_public:
         return NOT_PUBLIC_TEXT
-    return format_dose(e.dose, e.unit)
+    return format_dose(e.dose, e.unit) + reference_label(e)
 
 
 def patient_dose_text(e) -> str:
@@ -130,6 +146,8 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None, width: int | 
         lines.append("Choices: " + ", ".join(f"{k}={v}" for k, v in tl.choices))
     for w in tl.warnings:
         lines.append(f"WARNING: {w}")
+    if tl.continues:
+        lines.append(f"NOT THE END OF TREATMENT: {tl.continues}")
     lines.append("")
     if width is not None:
         lines = [w for line in lines for w in (_wrap(line, width) or [""])]
@@ -141,7 +159,8 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None, width: int | 
         if e.dose_number and e.doses_total and e.doses_total > 1:
             what += f" [{e.dose_number} of {e.doses_total}]"
         status = "" if e.status == "planned" else f"{e.status.upper()}: {e.status_reason}; "
-        note = status + "; ".join(x for x in (e.step, e.window, "optional" if e.optional else None, e.note) if x)
+        weekend = weekend_flag(e) or None
+        note = status + "; ".join(x for x in (weekend, e.step, e.window, "optional" if e.optional else None, e.note) if x)
         rows.append((
             e.date.isoformat(), e.time.strftime("%H:%M") if e.time else "", e.cycle_id, str(e.day), what,
             dose_as_written(e), e.route or "", patient_dose_text(e), note,

@@ -105,3 +105,18 @@ _MICRO = re.compile("[µμ]g")
 def ismp_clean(text: str) -> str:
     """Last-line defence for free text from protocol notes: µg → mcg."""
     return _MICRO.sub("mcg", text)
+
+
+# ISMP's error-prone abbreviations for dose frequency. Source text quoted on the pharmacist sheet
+# keeps them (a quotation is evidence); patient and nurse outputs spell them out.
+_FREQUENCY = {"QD": "once daily", "BID": "twice daily", "TID": "three times daily",
+              "QID": "four times daily"}
+_FREQ_PAREN = re.compile(r"(\b(?:once|twice|thrice|three times|four times) daily)\s*\((?:QD|BID|TID|QID)\)")
+_FREQ_WORD = re.compile(r"\b(QD|BID|TID|QID)\b")
+
+
+def plain_frequency(text: str) -> str:
+    """`thrice daily (TID)` → `thrice daily`; `PO QD on days 1-21` → `PO once daily on days 1-21`."""
+    if not text or not any(k in text for k in _FREQUENCY):
+        return text
+    return _FREQ_WORD.sub(lambda m: _FREQUENCY[m.group(1)], _FREQ_PAREN.sub(r"\1", text))

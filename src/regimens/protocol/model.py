@@ -202,12 +202,18 @@ class Dose(Frozen):
     """Alternatives by weight or age; the first band whose condition holds replaces the dose."""
     text: str | None = None
     """The dose as the source words it, when that says more than value + unit."""
+    reference: str | None = None
+    """The value is a reference regimen's, not this trial's own, which is not public
+    (`classic hyper-CVAD`): every output labels the dose "<reference> dose; this trial's dose not
+    public" so it never reads as the trial's."""
     confidence: Confidence | None = None
 
     _units = field_validator("unit", "cap_unit")(_known_unit)
 
     @model_validator(mode="after")
     def _check(self) -> Dose:
+        if self.reference is not None and self.not_public:
+            raise ValueError("`reference` labels a value taken from a reference regimen; a not-public dose has none")
         _check_value_unit(self.value, self.unit, self.not_public, self.cap, self.cap_unit)
         return self
 
@@ -387,6 +393,9 @@ class Phase(Frozen):
     """Number of cycles (at most MAX_CYCLES), or the name of a `count` decision."""
     number_from: Int = Field(default=1, ge=1, le=1000)
     """Displayed number of the first cycle (consolidation cycles 5-8: 5)."""
+    total_cycles_not_public: bool = False
+    """The total number of cycles is not public (the count is what the sources describe): the
+    schedule's last event says that treatment continues per the treating team."""
     source: str = Field(min_length=1)
     note: str | None = None
 
@@ -419,6 +428,10 @@ class Arm(Frozen):
     sequence: tuple[ID | Branch, ...] = ()
     source: str = Field(min_length=1)
     note: str | None = None
+    then: str | None = None
+    """What follows this arm's last element when the schedule does not show it ("randomization
+    to Arm B or Arm C", "therapy after the last blinatumomab cycle is not public"); printed by
+    the schedule's last event, which then says that treatment continues per the treating team."""
 
 
 class Protocol(Frozen):

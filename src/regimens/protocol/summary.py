@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, format_unit, ismp_clean
+from regimens.protocol.bibliography import full_citation
 from regimens.protocol.daysets import format_days, parse_days
 from regimens.protocol.loader import ProtocolFile
 from regimens.protocol.model import Branch, Item, Protocol
@@ -39,6 +40,8 @@ def _item_line(item: Item, tall_man) -> str:
             dose = format_dose(d.value, d.unit)
             if d.cap:
                 dose += f" (max {format_number(d.cap)} {format_unit(d.cap_unit)})"
+            if d.reference:
+                dose += f" ({d.reference} dose; this trial's dose not public)"
         parts = [display_drug(item.drug, tall_man), dose, item.route]
         if item.continuous:
             parts.append("continuous infusion")
@@ -155,7 +158,19 @@ def show_text(pf: ProtocolFile, tall_man=None) -> str:
     if nps:
         out += ["", "NOT PUBLIC (outputs show 'dose per full protocol')"]
         out += [f"  - {x}" for x in dict.fromkeys(nps)]
-    out += ["", "SOURCES"]
+    out += ["", "SOURCES (full citations: regimens show ID --sources)"]
     for s in p.sources:
         out.append(f"  {s.key}: {s.cite}{' ' + s.url if s.url else ''}")
+    return ismp_clean("\n".join(out)) + "\n"
+
+
+def sources_text(pf: ProtocolFile) -> str:
+    """Every source of the protocol with its full citation and address from the shipped
+    bibliography, then the works each one draws on."""
+    p = pf.protocol
+    out = [f"{p.title}", f"id {p.id}  version {p.version}  sha256 {pf.short_hash}", "", "SOURCES"]
+    for s in p.sources:
+        lines = full_citation(p, s.key)
+        out.append(f"  {s.key}: {lines[0]}")
+        out += [f"      {line}" for line in lines[1:]]
     return ismp_clean("\n".join(out)) + "\n"

@@ -102,6 +102,9 @@ class DoseEvent:
     step: str | None = None
     """`step-up` when a continuous infusion raises the dose of the one before it."""
     window: str | None = None
+    weekend: str | None = None
+    """`Saturday` or `Sunday` when a procedure (an intrathecal dose, a procedure event) falls on a
+    weekend: unusual, so staff outputs flag it for the team to confirm the date."""
     note: str | None = None
     source: str = ""
     source_cite: str = ""
@@ -140,6 +143,7 @@ class DoseEvent:
             "route": self.route,
             "dose": _num(self.dose),
             "unit": self.unit,
+            "dose_reference": self.dose_spec.reference if self.dose_spec is not None else None,
             "not_public": self.not_public,
             "dose_number": self.dose_number,
             "doses_total": self.doses_total,
@@ -150,6 +154,7 @@ class DoseEvent:
             "premed_for": self.premed_for,
             "step": self.step,
             "window": self.window,
+            "weekend": self.weekend,
             "status": self.status,
             "status_reason": self.status_reason,
             "patient_dose": _num(self.patient_dose),
@@ -199,6 +204,14 @@ class Timeline:
     events: tuple[DoseEvent, ...]
     warnings: tuple[str, ...] = ()
     """Things the user must know (a length that is not public truncated the timeline, ...)."""
+    citations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Protocol source key → its full citation lines (document, then the works it names), from
+    the shipped bibliography; printed by the pharmacist sheet."""
+    source_names: tuple[tuple[str, str], ...] = ()
+    """Protocol source key → plain name that patient-facing outputs print instead of the key."""
+    continues: str | None = None
+    """Set when treatment goes on after the last cycle shown (total cycles not public, a last
+    element of unknown length...): every output prints it, and the last event says it."""
     measurements: Any = None
     """The patient's measurements when doses were calculated (dosing.Measurements)."""
     revision: int = 0

@@ -7,6 +7,7 @@ Passes, in order (one module per group: arms, dates, place, premedicate, finish)
   anchor          dates for day 1 of each cycle (start, start_at, actual starts, unknown lengths)
   place           items → events (days, dose times, continuous runs, windows, step-ups)
   premedicate     event-triggered premedication (cycle start, step-up)
+  ending          a final event when treatment goes on after the last cycle shown
   overlap         refuse an actual start before the previous cycle has ended
   mark            omitted / held doses
   finish          sort into order of giving, assign stable uids
@@ -14,9 +15,11 @@ Passes, in order (one module per group: arms, dates, place, premedicate, finish)
 
 from __future__ import annotations
 
+from regimens.protocol.bibliography import full_citation, source_names
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.compiler.arms import _apply_start_at, _expand_cycles, _pick_arm, _resolve_choices, _select_arm
 from regimens.schedule.compiler.dates import _anchor
+from regimens.schedule.compiler.ending import CONTINUES_TITLE, continuation_event, open_end
 from regimens.schedule.compiler.finish import _finish, _mark, _next_unknown_event, _nothing_before_start
 from regimens.schedule.compiler.overlap import check_overlaps
 from regimens.schedule.compiler.place import _frame_events, _place
@@ -43,6 +46,9 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
         events.extend(placed)
     if warnings and cycles:
         events.append(_next_unknown_event(p, slots, cycles, warnings))
+    continues = open_end(p, arm, slots, cycles, choices)
+    if continues:
+        events.append(continuation_event(cycles, continues))
     events = check_overlaps(p, cycles, events, request)
     _nothing_before_start(events, cycles)
     events = _finish(p.id, arm, events)
@@ -61,4 +67,7 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
         cycles=tuple(cycles),
         events=tuple(events),
         warnings=tuple(warnings),
+        continues=f"{CONTINUES_TITLE}: {continues}" if continues else None,
+        citations=tuple((s.key, tuple(full_citation(p, s.key))) for s in p.sources),
+        source_names=tuple(source_names(p).items()),
     )

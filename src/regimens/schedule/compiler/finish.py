@@ -57,8 +57,23 @@ def _sort_key(e: DoseEvent) -> tuple:
             e.title, e.dose_number or 0)
 
 
+_WEEKEND = {5: "Saturday", 6: "Sunday"}
+
+
+def _is_procedure(e: DoseEvent) -> bool:
+    # An intrathecal dose needs a lumbar puncture; procedure events are LPs, marrows, HSCT.
+    return e.kind == "procedure" or (e.kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) and e.route == "IT")
+
+
+def _flag_weekends(events: list[DoseEvent]) -> list[DoseEvent]:
+    """A procedure on a Saturday or Sunday is unusual (day units and LP lists run on weekdays):
+    staff outputs flag it so the team confirms or moves the date; nothing is moved here."""
+    return [e.with_(weekend=_WEEKEND[e.date.weekday()]) if _is_procedure(e) and e.date.weekday() in _WEEKEND
+            else e for e in events]
+
+
 def _finish(protocol_id: str, arm: str, events: list[DoseEvent]) -> list[DoseEvent]:
-    events = sorted(events, key=_sort_key)
+    events = _flag_weekends(sorted(events, key=_sort_key))
     seen: dict[str, int] = {}
     out = []
     for e in events:

@@ -1,0 +1,99 @@
+"""Every cited source resolves inside the project (issue 10): the shipped bibliography gives a
+full citation for every source key of every shipped protocol and every work they name."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from regimens.exporters.ics import IcsOptions, to_ics
+from regimens.exporters.sheet import Selection, SheetOptions, render_html
+from regimens.protocol.bibliography import full_citation, public_text, shipped, source_names
+from regimens.protocol.catalog import Catalog
+
+CATALOG = Catalog()
+PIDS = sorted(CATALOG.ids())
+GEN = datetime(2027, 1, 2, 8, 30, tzinfo=UTC)
+# What a reader of a patient-facing output cannot resolve: reference-notes files and sections,
+# seed file names, work keys, protocol source keys.
+INTERNAL = re.compile(r"\.md\b|§|\d{3}_[0-9a-f]{16}\.txt|\b(?:seed|adult|alliance|cog|ecog)-[0-9a-z]+\b")
+
+
+def _refs(p):
+    refs = [s.cite for s in p.sources]
+    for c in p.courses.values():
+        refs.append(c.length_source or "")
+        for it in c.items:
+            refs.append(it.source)
+            refs += [b.source for b in (it.dose.bands if it.dose else ())]
+    refs += [ph.source for ph in p.phases.values()] + [a.source for a in p.arms]
+    return [r for r in refs if r]
+
+
+@pytest.mark.parametrize("pid", PIDS)
+def test_every_source_key_resolves(pid):
+    bib = shipped()
+    p = CATALOG.load(pid).protocol
+    for s in p.sources:
+        doc = bib.document(s)
+        assert doc is not None, (pid, s.key, s.cite)
+        assert doc.citation and (doc.url or s.kind == "reference"), (pid, s.key)
+        assert bib.unknown_keys(s.cite) == [], (pid, s.key, s.cite)
+        lines = full_citation(p, s.key)
+        assert lines[0].startswith(doc.citation)
+        for w in bib.works_in(s.cite):
+            assert any(line.startswith(f"{w.key}: {w.citation}") for line in lines)
+    # work keys named anywhere in the protocol's source references resolve too
+    for ref in _refs(p):
+        assert bib.unknown_keys(ref) == [], (pid, ref)
+
+
+def test_every_work_has_a_citation_and_most_an_address():
+    bib = shipped()
+    assert {"TH10", "CHEMOX", "LH22", "BL-PI", "ASCO-2023", "HEMATOLOGIST"} <= set(bib.works)
+    assert all(w.citation for w in bib.works.values())
+    no_url = {k for k, w in bib.works.items() if not w.url}
+    assert no_url <= {"ASH20", "ASH22", "ONCO-APP"}  # the reference notes give no address for these
+
+
+def test_show_sources_prints_full_citations(run_cli):
+    code, out, err = run_cli("show", "nct02877303", "--sources")
+    assert code == 0, err
+    assert "seed-000: ClinicalTrials.gov record NCT02877303" in out and "https://clinicaltrials.gov/study/NCT02877303" in out
+    assert "CHEMOX: ChemoExperts, \"POMP maintenance (ALL)\"" in out
+    assert "https://www.chemoexperts.com/pomp-maintenance-all.html" in out
+    assert "TH10: Thomas DA, et al." in out
+
+
+def test_pharmacist_sheet_prints_full_citations(timeline):
+    tl = timeline("nct02877303")
+    html = render_html(tl, Selection(cycle="intensive.c1"), SheetOptions(kind="pharmacist"), GEN)
+    assert "Sources cited on this sheet" in html
+    assert "ClinicalTrials.gov record NCT02877303" in html and "PMC2940403" in html  # seed + TH10
+
+
+@pytest.mark.parametrize("pid", PIDS)
+def test_no_internal_key_in_patient_facing_text(timeline, pid):
+    p = CATALOG.load(pid).protocol
+    arms = [a.label for a in p.arms]
+    choices = {n: d.choices[0].value for n, d in p.decisions.items() if d.default is None}
+    for arm in arms:
+        tl = timeline(pid, arm=arm, choices=choices)
+        ics = to_ics(tl, IcsOptions(tz="America/Chicago"), GEN).decode().replace("\r\n ", "")
+        assert not INTERNAL.search(ics), (pid, arm, INTERNAL.search(ics))
+        keys = [k for k in shipped().works if re.search(rf"(?<![A-Za-z0-9-]){re.escape(k)}(?![A-Za-z0-9-])", ics)]
+        assert keys == [], (pid, arm, keys)
+        html = render_html(tl, Selection(), SheetOptions(kind="patient"), GEN)
+        html = re.sub(r"<style.*?</style>", "", html, flags=re.S)  # stylesheet comments are not read
+        assert not INTERNAL.search(html), (pid, arm, INTERNAL.search(html))
+
+
+def test_public_text():
+    p = CATALOG.load("nct02877303").protocol
+    names = source_names(p)
+    assert public_text("Infusion time 3 h per the record (TH10 2 h; A6).", names) == \
+        "Infusion time 3 h per the record (J Clin Oncol 2010 2 h)."
+    assert public_text("seed-000 (maintenance); dose: adult-regimens.md §5 (CHEMOX)", names) == \
+        "ClinicalTrials.gov record NCT02877303 (maintenance); dose: published regimen descriptions and drug labels (POMP patient-education page)"
