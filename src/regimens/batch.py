@@ -274,8 +274,9 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
     plan = merge(None, pf, given)
     tl = compile_timeline(pf, plan.to_request())
     measurements, mods = plan.dosing()
-    if measurements is not None or mods:
-        tl = resolve_doses(tl, measurements, mods, _rules())
+    overrides = plan.overrides()
+    if measurements is not None or mods or overrides:
+        tl = resolve_doses(tl, measurements, mods, _rules(), overrides)
     kinds = row.outputs or ctx.default_outputs
     out: list[tuple[str, bytes]] = []
     for kind in KINDS:

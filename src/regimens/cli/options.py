@@ -209,7 +209,10 @@ def patient_options(f):
                      help="Mark doses held (may be given later); selectors as --omit. Repeatable; needs --reason."),
         click.option("--modify", "modify", multiple=True, metavar="DRUG=CHANGE[@CYCLE_ID]",
                      help="Dose modification from a cycle on: DRUG=75%, DRUG=-25%, DRUG=1 mg. Repeatable; needs --reason."),
-        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold and --modify given here; for `plan record`, the reason for every change)."),
+        click.option("--exceed-cap", "exceed_cap", multiple=True, metavar="DRUG[@CYCLE_ID]",
+                     help="Allow doses of DRUG above the protocol's cap (from a cycle on); a --modify never"
+                          " does. Repeatable; needs --reason; shown on every output."),
+        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold, --modify and --exceed-cap given here; for `plan record`, the reason for every change)."),
         click.option("--rounding", "rounding_path", type=click.Path(dir_okay=False), metavar="FILE",
                      envvar="REGIMENS_ROUNDING",
                      help="Institution dose-rounding rules (YAML; replaces the shipped keys it gives). [env: REGIMENS_ROUNDING]"),

@@ -13,12 +13,13 @@ from typing import Any
 import click
 
 from regimens.cli.options import parse_date, parse_pairs
-from regimens.dosing.doses import parse_modification
+from regimens.dosing.doses import parse_cap_override, parse_modification
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError, RegimensError, read_text
 from regimens.plans.plan import (
     Given,
     Plan,
+    PlanCapOverride,
     PlanModification,
     check_protocol,
     kept_measurements,
@@ -52,13 +53,13 @@ def given(params: dict[str, Any]) -> Given:
     """The command line's plan values, parsed; absent options stay None/empty."""
     actual = {k: parse_date(v, f"--actual-start {k}") for k, v in
               parse_pairs(params.get("actual_start") or (), "--actual-start").items()}
-    omit, hold, modify = (tuple(params.get(k) or ()) for k in ("omit", "hold", "modify"))
+    omit, hold, modify, exceed = (tuple(params.get(k) or ()) for k in ("omit", "hold", "modify", "exceed_cap"))
     both = sorted(set(omit) & set(hold))
     if both:
         raise RegimensError(f"--omit and --hold both name {both[0]!r}: a dose is either left out (--omit)"
                             " or held to be given later (--hold); give one")
     reasons = {opt: _reason_for(params, opt, vals) for opt, vals in
-               (("--omit", omit), ("--hold", hold), ("--modify", modify))}
+               (("--omit", omit), ("--hold", hold), ("--modify", modify), ("--exceed-cap", exceed))}
     mods = []
     for text in modify:
         parse_modification(text, reasons["--modify"])  # refuse a malformed one with its own wording
@@ -70,11 +71,19 @@ def given(params: dict[str, Any]) -> Given:
         start=params.get("start"), arm=params.get("arm"), start_at=params.get("start_at"),
         choices=parse_pairs(params.get("choose") or (), "--choose"), actual_starts=actual,
         omit={s: reasons["--omit"] for s in omit}, hold={s: reasons["--hold"] for s in hold},
-        modifications=tuple(mods),
+        modifications=tuple(mods), cap_overrides=tuple(_overrides(exceed, reasons["--exceed-cap"])),
         height_cm=params.get("height"), weight_kg=params.get("weight"), bsa_m2=params.get("bsa"),
         age_years=params.get("age"), measured_on=params.get("measured_on"),
         bsa_formula=params.get("bsa_formula"), bsa_cap=params.get("bsa_cap"),
     )
+
+
+def _overrides(texts: tuple[str, ...], reason: str) -> list[PlanCapOverride]:
+    out = []
+    for text in texts:
+        o = parse_cap_override(text, reason)
+        out.append(PlanCapOverride(drug=o.drug, from_cycle=o.from_cycle, reason=o.reason))
+    return out
 
 
 def protocol_ref(params: dict[str, Any], plan: Plan | None) -> str | None:

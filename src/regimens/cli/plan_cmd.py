@@ -245,6 +245,8 @@ def _show_text(plan, status: str) -> str:
         lines.append(f"Closures: {plan.closures.site}")
     for o in plan.overrides:
         lines.append(f"Override: {o.rule}: {o.name}")
+    for o in plan.cap_overrides:
+        lines.append(f"DOSE ABOVE CAP ALLOWED: {o.to_override().describe()}")
     if plan.history:
         lines.append("History:")
         for h in plan.history:

@@ -166,6 +166,8 @@ def _row(e: DoseEvent, table) -> dict[str, Any]:
         flags.append(e.step.upper())
     if e.not_public:
         flags.append("DOSE NOT PUBLIC")
+    if e.working is not None and e.working.cap_override:
+        flags.append("ABOVE PROTOCOL CAP")
     calculated = "" if e.not_public else clean(patient_dose_text(e))
     unresolved = e.working.unresolved if e.working is not None else None
     return {
@@ -249,6 +251,8 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
                              "do not give from this sheet without the full protocol")
             if e.status != "planned":
                 flags.append(f"{e.status.upper()}: {drug_name(e, table)} ({clean(e.status_reason)})")
+            if e.working is not None and e.working.cap_override:
+                flags.append(f"{drug_name(e, table)}: {e.working.cap_override}")
         running = [
             f"{drug_name(e, table)} {_written(e)} {e.route or ''} since {e.date.isoformat()}, "
             f"last day {e.end_date.isoformat()}"

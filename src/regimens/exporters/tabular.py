@@ -81,7 +81,10 @@ def to_csv(tl: Timeline) -> bytes:
     for e in tl.events:
         row = e.to_dict()
         if row["working"]:
-            row["working"] = row["working"]["formula"]
+            # the whole working in one cell: a capped, held or above-cap dose says so in CSV too
+            steps = row["working"]
+            row["working"] = "; ".join(steps[k] for k in ("formula", "band", "cap", "modification", "rounding",
+                                                             "unresolved") if steps.get(k))
         w.writerow({k: _csv_value(row[k]) for k in CSV_FIELDS})
     return ismp_clean(buf.getvalue()).encode("utf-8")
 

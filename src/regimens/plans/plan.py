@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
-from regimens.dosing.doses import Modification, parse_modification
+from regimens.dosing.doses import CapOverride, Modification, parse_cap_override, parse_modification
 from regimens.errors import PlanError, ProtocolError, RequestError
 from regimens.notation.ismp import format_number
 from regimens.plans.records import (
@@ -77,6 +77,18 @@ class PlanModification(_Frozen):
         return parse_modification(f"{self.drug}={self.change}{at}", self.reason)
 
 
+class PlanCapOverride(_Frozen):
+    """A dose of `drug` may go above the protocol cap from `from_cycle` on (docs/dosing.md#caps)."""
+
+    drug: str = Field(min_length=1)
+    from_cycle: str | None = None
+    reason: str = Field(min_length=1)
+
+    def to_override(self) -> CapOverride:
+        at = f"@{self.from_cycle}" if self.from_cycle else ""
+        return parse_cap_override(f"{self.drug}{at}", self.reason)
+
+
 class PlanChange(_Frozen):
     revision: int = Field(ge=1)
     recorded_on: date | None = None
@@ -108,6 +120,8 @@ class Plan(_Frozen):
     """selector (uid, cycle_id, cycle_id:day, cycle_id:day:drug) → reason."""
     hold: dict[str, str] = {}
     modifications: tuple[PlanModification, ...] = ()
+    cap_overrides: tuple[PlanCapOverride, ...] = ()
+    """Named decisions to give a dose above the protocol's cap; never implied by a modification."""
     revision: int = Field(default=1, ge=1)
     history: tuple[PlanChange, ...] = ()
     # treatment as it really happens (plans/records.py, applied by plans/changes.py)
@@ -126,6 +140,9 @@ class Plan(_Frozen):
     def dosing(self) -> tuple[Measurements | None, list[Modification]]:
         m = self.measurements.to_measurements() if self.measurements else None
         return m, [x.to_modification() for x in self.modifications]
+
+    def overrides(self) -> list[CapOverride]:
+        return [x.to_override() for x in self.cap_overrides]
 
 
 # --- reading and writing --------------------------------------------------------------------
@@ -158,6 +175,7 @@ def load_plan(text: str, name: str) -> Plan:
         raise PlanError(f"{name}: {where}: {msg}") from None
     try:  # measurements and modifications are checked now, not when a dose is calculated
         plan.dosing()
+        plan.overrides()
     except RequestError as exc:
         raise PlanError(f"{name}: {exc}") from None
     return plan
@@ -207,6 +225,7 @@ class Given:
     omit: Mapping[str, str] = field(default_factory=dict)
     hold: Mapping[str, str] = field(default_factory=dict)
     modifications: tuple[PlanModification, ...] = ()
+    cap_overrides: tuple[PlanCapOverride, ...] = ()
     height_cm: float | None = None
     weight_kg: float | None = None
     bsa_m2: float | None = None
@@ -280,6 +299,7 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
         "omit": {**old.omit, **g.omit},
         "hold": {**old.hold, **g.hold},
         "modifications": tuple(old.modifications) + tuple(g.modifications),
+        "cap_overrides": tuple(old.cap_overrides) + tuple(g.cap_overrides),
         "measurements": _measurements(old.measurements, g),
     })
 
@@ -312,6 +332,8 @@ def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:
     parts += [f"omit {k} ({v})" for k, v in g.omit.items()] + [f"hold {k} ({v})" for k, v in g.hold.items()]
     parts += [f"modify {m.drug}={m.change}{'@' + m.from_cycle if m.from_cycle else ''} ({m.reason})"
               for m in g.modifications]
+    parts += [f"exceed cap {o.drug}{'@' + o.from_cycle if o.from_cycle else ''} ({o.reason})"
+              for o in g.cap_overrides]
     parts += [f"choose {k}={v}" for k, v in g.choices.items()]
     for label, value in (("start", g.start), ("arm", g.arm), ("start-at", g.start_at)):
         if value is not None:

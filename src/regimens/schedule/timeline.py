@@ -38,6 +38,10 @@ class DoseWorking:
     """Total change from the unrounded calculated dose, in percent."""
     unresolved: str | None = None
     """Why no patient dose was calculated (a weight, age or BSA not given, a band not public)."""
+    cap_held: str | None = None
+    """A modification or a rounding step that would have gone above the cap, held at the cap."""
+    cap_override: str | None = None
+    """The dose is above the protocol cap by a named cap override (with its reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,8 @@ class DoseEvent:
                 "modification": w.modification,
                 "change_percent": w.change_percent,
                 "unresolved": w.unresolved,
+                "cap_held": w.cap_held,
+                "cap_override": w.cap_override,
             },
             "note": self.note,
             "source": self.source,
