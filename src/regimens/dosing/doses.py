@@ -264,6 +264,36 @@ def _unresolved(e: DoseEvent, basis: str, why: str, band: str | None = None) -> 
     return e.with_(patient_dose=None, patient_unit=None, working=w)
 
 
+def _infusion_total(e: DoseEvent, final: float, pu: str, rules: RoundingRules
+                    ) -> tuple[float | None, str | None, str | None]:
+    """(total, unit, working) of a continuous infusion: a rate (mg/day) × its length is what the
+    pharmacy prepares and what a cumulative sum counts (mesna 1,146 mg/day over 69 h = 3,295 mg);
+    a total over a set time (doxorubicin 95.5 mg over 24 h) also gets its rate."""
+    minutes = e.duration_minutes
+    if not e.continuous or not minutes:
+        return None, None, None
+    span = duration_text(minutes)
+    if units.per_day(units.lookup(pu)):
+        base = pu.removesuffix("/day")
+        exact = round(final * minutes / 1440, 6)
+        total, _ = rules.round(e.drug, exact, base)
+        approx = "" if total == exact else f" ≈ {format_number(total)} {format_unit(base)}"
+        return total, base, (f"total over the infusion: {format_number(final)} {format_unit(pu)} × {span}"
+                             f" = {format_number(exact)} {format_unit(base)}{approx}")
+    rate = round(final * 1440 / minutes, 6)
+    return final, pu, (f"total over the infusion: {format_number(final)} {format_unit(pu)} over {span}"
+                       f" (rate {format_number(rate)} {format_unit(pu)}/day)")
+
+
+def duration_text(minutes: int) -> str:
+    """69 h, 24 h, 28 days (a whole number of days past 48 h reads as days)."""
+    if minutes % 1440 == 0 and minutes > 2880:
+        return f"{minutes // 1440} days"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{format_number(minutes / 60, 2)} h"
+
+
 def _over_cap(dose: float, cap: float, unit: str, override: CapOverride) -> str:
     return (f"DOSE ABOVE THE PROTOCOL CAP of {format_number(cap)} {format_unit(unit)}: {format_number(dose)} {format_unit(unit)}"
             f" ({_pct(dose, cap)}) by {override.describe()}")
@@ -352,9 +382,11 @@ def _resolve(e: DoseEvent, m: Measurements, mod: Modification | None, rules: Rou
     if cap is not None and final > cap and override is not None:
         override_text = _over_cap(final, cap, pu, override)
     change = 0.0 if unrounded == 0 else round((final - unrounded) / unrounded * 100, 1)
+    total, total_unit, total_text = _infusion_total(e, final, pu, rules)
     working = DoseWorking(
         basis=u.basis.value, measurement=measurement, formula=formula, unrounded=unrounded,
         band=band_text, cap=cap_text or override_text, rounding=round_text, modification=mod_text,
         change_percent=change + 0.0, cap_held=held_text, cap_override=override_text,
+        total=total, total_unit=total_unit, total_text=total_text,
     )
     return e.with_(patient_dose=final, patient_unit=pu, working=working)

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from regimens.exporters.tabular import dose_as_written, patient_dose_text
+from regimens.exporters.tabular import dose_as_written, infusion_length, patient_dose_text
 from regimens.notation.ismp import (
     NOT_PUBLIC_TEXT,
     display_drug,
@@ -135,6 +135,9 @@ def _duration(e: DoseEvent) -> str:
 
 def _written(e: DoseEvent) -> str:
     text = dose_as_written(e)
+    total = None if e.not_public else _amount(e.dose, e.unit, e)
+    if total is not None and total[1] != e.unit:
+        text += f" ({format_dose(total[0], total[1])} over {infusion_length(e)})"
     spec = e.dose_spec
     if spec is not None and spec.cap and not e.not_public:
         text += f" (max {format_number(spec.cap)} {format_unit(spec.cap_unit or '')})"
@@ -378,9 +381,10 @@ def _amount(dose: float | None, unit: str | None, e: DoseEvent) -> tuple[float, 
     if dose is None or not unit:
         return None
     if unit.endswith("/day") and e.continuous:
-        days = (e.end_date - e.date).days + 1
+        # the infusion's length, not its calendar days: mesna over 69 h is 2.875 days of its rate
+        minutes = e.duration_minutes or ((e.end_date - e.date).days + 1) * 1440
         base = unit[: -len("/day")]
-        return dose * days, base, f"{format_dose(dose, unit)} × {days} days"
+        return round(dose * minutes / 1440, 6), base, f"{format_dose(dose, unit)} × {infusion_length(e)}"
     return dose, unit, format_dose(dose, unit)
 
 
@@ -418,6 +422,8 @@ def _cumulative(tl: Timeline, chosen, table) -> list[dict[str, Any]]:
         if e.uid in sheet_uids:
             row["sheet"].append(written)
         calc = _amount(e.patient_dose, e.patient_unit, e) if not e.not_public else None
+        if calc is not None and e.working is not None and e.working.total is not None:
+            calc = (e.working.total, e.working.total_unit, calc[2])  # the total as prepared (3,295 mg)
         row["calc"].append(calc)
     out = []
     for row in keyed.values():
@@ -454,7 +460,8 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
             "measurement": clean(w.measurement) if w else "",
             "formula": clean(w.formula) if w else "",
             "unrounded": format_number(w.unrounded) if w and w.unrounded is not None else "",
-            "adjust": [clean(x) for x in ((w.band, w.cap, w.rounding, w.modification) if w else ()) if x],
+            "adjust": [clean(x) for x in ((w.band, w.cap, w.rounding, w.modification, w.total_text) if w else ())
+                       if x],
             "change": (f"{'+' if w.change_percent > 0 else ''}{format_number(w.change_percent, 1)} %"
                        if w and w.change_percent is not None else ""),
             "final": clean(final), "not_public": e.not_public,

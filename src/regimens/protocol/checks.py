@@ -166,8 +166,11 @@ def _courses(p: Protocol) -> Iterator[Problem]:
                     yield path + ("doses",), (
                         f"{item.doses} doses every {item.every_hours} h do not fit days {item.days}"
                     )
-            if item.continuous and item.over:
-                yield path + ("over",), "a continuous infusion runs over its days; remove `over`"
+            if item.continuous and item.over and len(days) != 1:
+                yield path + ("over",), (
+                    "a continuous infusion with `over` starts on one listed day and runs that long;"
+                    " list one day, or remove `over` to run over the listed days"
+                )
             if item.over and item.event:
                 yield path + ("over",), "`over` is for administrations"
             if item.over and parse_duration(item.over) > 7 * 1440:

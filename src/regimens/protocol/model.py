@@ -260,7 +260,9 @@ class Item(Frozen):
     over: str | None = None
     """Infusion duration: `15 min`, `3 h`, `24 h`."""
     continuous: bool = False
-    """One continuous infusion across each run of consecutive listed days (blinatumomab 1-28)."""
+    """One continuous infusion across each run of consecutive listed days (blinatumomab 1-28); with
+    `over`, one infusion of that length from the listed day (mesna over 69 h, doxorubicin over
+    24 h). Its total over the infusion is shown beside the rate and used in cumulative sums."""
     span: bool = False
     """Non-drug event shown once across its days (hospitalization days 1-3)."""
     premedication: Premedication | None = None
@@ -322,10 +324,11 @@ class Item(Frozen):
             raise ValueError("use either `every_hours`/`doses` or `times_per_day`, not both")
         if self.continuous and (self.every_hours or self.times_per_day):
             raise ValueError("a continuous infusion has no separate dose times")
-        if self.continuous and self.dose and self.dose.unit and not units.per_day(
+        if self.continuous and self.dose and self.dose.unit and not self.over and not units.per_day(
             units.lookup(self.dose.unit)
         ):
-            raise ValueError("a continuous infusion is dosed per day (mcg/day, mcg/m2/day)")
+            raise ValueError("a continuous infusion is dosed per day (mcg/day, mcg/m2/day), or as a"
+                             " total with `over` (50 mg/m2 over 24 h)")
         return self
 
     @property

@@ -42,6 +42,11 @@ class DoseWorking:
     """A modification or a rounding step that would have gone above the cap, held at the cap."""
     cap_override: str | None = None
     """The dose is above the protocol cap by a named cap override (with its reason)."""
+    total: float | None = None
+    """Continuous infusion: the amount over the whole infusion (rate × length), in total_unit."""
+    total_unit: str | None = None
+    total_text: str | None = None
+    """e.g. `total over the infusion: 1,146 mg/day × 69 h = 3,294.75 mg ≈ 3,295 mg`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +178,9 @@ class DoseEvent:
                 "unresolved": w.unresolved,
                 "cap_held": w.cap_held,
                 "cap_override": w.cap_override,
+                "total": _num(w.total),
+                "total_unit": w.total_unit,
+                "total_text": w.total_text,
             },
             "note": self.note,
             "source": self.source,
