@@ -274,9 +274,9 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
     plan = merge(None, pf, given)
     tl = compile_timeline(pf, plan.to_request())
     measurements, mods = plan.dosing()
-    overrides = plan.overrides()
+    overrides = plan.cap_override_list()
     if measurements is not None or mods or overrides:
-        tl = resolve_doses(tl, measurements, mods, _rules(), overrides)
+        tl = resolve_doses(tl, measurements, mods, _rules(), overrides, plan.confirmed_outside)
     kinds = row.outputs or ctx.default_outputs
     out: list[tuple[str, bytes]] = []
     for kind in KINDS:

@@ -212,7 +212,10 @@ def patient_options(f):
         click.option("--exceed-cap", "exceed_cap", multiple=True, metavar="DRUG[@CYCLE_ID]",
                      help="Allow doses of DRUG above the protocol's cap (from a cycle on); a --modify never"
                           " does. Repeatable; needs --reason; shown on every output."),
-        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold, --modify and --exceed-cap given here; for `plan record`, the reason for every change)."),
+        click.option("--confirm-outside", "confirm_outside", multiple=True, metavar="LIMIT",
+                     help="Calculate doses although the patient is outside this eligibility limit of the"
+                          " protocol (e.g. weight). Repeatable; needs --reason; every output warns."),
+        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold, --modify, --exceed-cap and --confirm-outside given here; for `plan record`, the reason for every change)."),
         click.option("--rounding", "rounding_path", type=click.Path(dir_okay=False), metavar="FILE",
                      envvar="REGIMENS_ROUNDING",
                      help="Institution dose-rounding rules (YAML; replaces the shipped keys it gives). [env: REGIMENS_ROUNDING]"),

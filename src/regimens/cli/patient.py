@@ -53,13 +53,15 @@ def given(params: dict[str, Any]) -> Given:
     """The command line's plan values, parsed; absent options stay None/empty."""
     actual = {k: parse_date(v, f"--actual-start {k}") for k, v in
               parse_pairs(params.get("actual_start") or (), "--actual-start").items()}
-    omit, hold, modify, exceed = (tuple(params.get(k) or ()) for k in ("omit", "hold", "modify", "exceed_cap"))
+    omit, hold, modify, exceed, outside = (tuple(params.get(k) or ()) for k in
+                                           ("omit", "hold", "modify", "exceed_cap", "confirm_outside"))
     both = sorted(set(omit) & set(hold))
     if both:
         raise RegimensError(f"--omit and --hold both name {both[0]!r}: a dose is either left out (--omit)"
                             " or held to be given later (--hold); give one")
     reasons = {opt: _reason_for(params, opt, vals) for opt, vals in
-               (("--omit", omit), ("--hold", hold), ("--modify", modify), ("--exceed-cap", exceed))}
+               (("--omit", omit), ("--hold", hold), ("--modify", modify), ("--exceed-cap", exceed),
+                ("--confirm-outside", outside))}
     mods = []
     for text in modify:
         parse_modification(text, reasons["--modify"])  # refuse a malformed one with its own wording
@@ -72,6 +74,7 @@ def given(params: dict[str, Any]) -> Given:
         choices=parse_pairs(params.get("choose") or (), "--choose"), actual_starts=actual,
         omit={s: reasons["--omit"] for s in omit}, hold={s: reasons["--hold"] for s in hold},
         modifications=tuple(mods), cap_overrides=tuple(_overrides(exceed, reasons["--exceed-cap"])),
+        confirmed_outside={name.strip().lower(): reasons["--confirm-outside"] for name in outside},
         height_cm=params.get("height"), weight_kg=params.get("weight"), bsa_m2=params.get("bsa"),
         age_years=params.get("age"), measured_on=params.get("measured_on"),
         bsa_formula=params.get("bsa_formula"), bsa_cap=params.get("bsa_cap"),

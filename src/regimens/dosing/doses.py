@@ -25,9 +25,10 @@ warnings list what is missing (docs/dosing.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from regimens.dosing import eligibility
 from regimens.dosing.bsa import FORMULAS, Measurements
 from regimens.dosing.rounding import RoundingRules, default_rules
 from regimens.errors import RequestError
@@ -199,13 +200,18 @@ def resolve_doses(
     modifications: Iterable[Modification] = (),
     rounding: RoundingRules | None = None,
     cap_overrides: Iterable[CapOverride] = (),
+    confirmed_outside: Mapping[str, str] | None = None,
 ) -> Timeline:
-    """Fill patient_dose, patient_unit and working for every administration and premedication."""
+    """Fill patient_dose, patient_unit and working for every administration and premedication.
+
+    `confirmed_outside` names the protocol's eligibility limits (Timeline.eligibility) the
+    prescriber confirmed the patient is outside of, with the reason; an unconfirmed one refuses."""
     m = measurements or Measurements()
     mods = list(modifications)
     overrides = list(cap_overrides)
     _check_modifications(tl, mods)
     _check_overrides(tl, overrides)
+    outside = eligibility.check(tl.eligibility, m.weight_kg, m.age_years, confirmed_outside or {})
     rules = rounding or default_rules()
     applies = _pick(tl, mods)
     lifted = _pick(tl, overrides)
@@ -232,6 +238,7 @@ def resolve_doses(
                  for drug, texts in sorted(held.items())]
     warnings += [f"{drug}: {'; '.join(sorted(texts))}"
                  for drug, texts in sorted(above.items())]
+    warnings = outside + warnings
     if m.bsa_m2 is not None and m.bsa_calculated is not None:
         warnings.insert(0, f"the BSA given ({format_number(m.bsa_m2)} m²) is used; height and weight give"
                            f" {format_number(m.bsa_calculated)} m² ({FORMULAS[m.formula].name})")

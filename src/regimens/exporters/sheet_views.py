@@ -261,6 +261,8 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
             f"last day {e.end_date.isoformat()}"
             for e in continuous if e.date < d <= e.end_date
         ]
+        # a patient outside the protocol's eligibility: said on every page a nurse gives from
+        flags.extend(w for w in tl.warnings if w.startswith("OUTSIDE ELIGIBILITY"))
         page = {
             "kind": "day", "date": long_date(d), "iso": d.isoformat(), "where": clean(_where(evs)),
             "cycle": first.cycle, "day": first.day, "phase": clean(first.phase),

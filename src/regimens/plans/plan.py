@@ -122,6 +122,9 @@ class Plan(_Frozen):
     modifications: tuple[PlanModification, ...] = ()
     cap_overrides: tuple[PlanCapOverride, ...] = ()
     """Named decisions to give a dose above the protocol's cap; never implied by a modification."""
+    confirmed_outside: dict[str, str] = {}
+    """Eligibility limit id (protocol `eligibility`) → why doses are calculated although the patient
+    is outside it (`--confirm-outside weight --reason ...`)."""
     revision: int = Field(default=1, ge=1)
     history: tuple[PlanChange, ...] = ()
     # treatment as it really happens (plans/records.py, applied by plans/changes.py)
@@ -141,7 +144,7 @@ class Plan(_Frozen):
         m = self.measurements.to_measurements() if self.measurements else None
         return m, [x.to_modification() for x in self.modifications]
 
-    def overrides(self) -> list[CapOverride]:
+    def cap_override_list(self) -> list[CapOverride]:
         return [x.to_override() for x in self.cap_overrides]
 
 
@@ -175,7 +178,7 @@ def load_plan(text: str, name: str) -> Plan:
         raise PlanError(f"{name}: {where}: {msg}") from None
     try:  # measurements and modifications are checked now, not when a dose is calculated
         plan.dosing()
-        plan.overrides()
+        plan.cap_override_list()
     except RequestError as exc:
         raise PlanError(f"{name}: {exc}") from None
     return plan
@@ -226,6 +229,7 @@ class Given:
     hold: Mapping[str, str] = field(default_factory=dict)
     modifications: tuple[PlanModification, ...] = ()
     cap_overrides: tuple[PlanCapOverride, ...] = ()
+    confirmed_outside: Mapping[str, str] = field(default_factory=dict)
     height_cm: float | None = None
     weight_kg: float | None = None
     bsa_m2: float | None = None
@@ -300,6 +304,7 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
         "hold": {**old.hold, **g.hold},
         "modifications": tuple(old.modifications) + tuple(g.modifications),
         "cap_overrides": tuple(old.cap_overrides) + tuple(g.cap_overrides),
+        "confirmed_outside": {**old.confirmed_outside, **g.confirmed_outside},
         "measurements": _measurements(old.measurements, g),
     })
 
@@ -332,6 +337,7 @@ def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:
     parts += [f"omit {k} ({v})" for k, v in g.omit.items()] + [f"hold {k} ({v})" for k, v in g.hold.items()]
     parts += [f"modify {m.drug}={m.change}{'@' + m.from_cycle if m.from_cycle else ''} ({m.reason})"
               for m in g.modifications]
+    parts += [f"confirm outside eligibility {k} ({v})" for k, v in g.confirmed_outside.items()]
     parts += [f"exceed cap {o.drug}{'@' + o.from_cycle if o.from_cycle else ''} ({o.reason})"
               for o in g.cap_overrides]
     parts += [f"choose {k}={v}" for k, v in g.choices.items()]

@@ -96,6 +96,12 @@ def _sources(p: Protocol) -> Iterator[Problem]:
         yield from need(("phases", pid, "source"), ph.source)
     for i, arm in enumerate(p.arms):
         yield from need(("arms", i, "source"), arm.source)
+    ids: set[str] = set()
+    for i, lim in enumerate(p.eligibility):
+        yield from need(("eligibility", i, "source"), lim.source)
+        if lim.id in ids:
+            yield ("eligibility", i, "id"), f"duplicate eligibility id {lim.id!r}"
+        ids.add(lim.id)
 
 
 def _decisions(p: Protocol) -> Iterator[Problem]:

@@ -216,6 +216,8 @@ class Timeline:
     measurements: Any = None
     """The patient's measurements when doses were calculated (dosing.Measurements)."""
     revision: int = 0
+    eligibility: tuple[Any, ...] = ()
+    """The protocol's EligibilityLimits (protocol.model), checked when patient doses are calculated."""
 
     def with_events(self, events: tuple[DoseEvent, ...], **changes: Any) -> Timeline:
         return replace(self, events=events, **changes)

@@ -60,5 +60,6 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
         start=cycles[0].start if cycles else request.start,
         cycles=tuple(cycles),
         events=tuple(events),
+        eligibility=p.eligibility,
         warnings=tuple(warnings),
     )
