@@ -194,14 +194,17 @@ def patient_options(f):
     """Measurements for dose calculation, holds, omissions, dose modifications and rounding rules
     (see docs/dosing.md). Patient data: never logged."""
     decorators = [
-        click.option("--height", type=MEASURE, metavar="CM", help="Height in cm (with --weight gives BSA)."),
-        click.option("--weight", type=MEASURE, metavar="KG", help="Weight in kg."),
+        click.option("--height", metavar="HEIGHT",
+                     help="Height: 175 or 175cm, 1.75m, 69in, 5ft9in (a bare number is cm; with --weight gives BSA)."),
+        click.option("--weight", metavar="WEIGHT", help="Weight: 70 or 70kg, 154lb (a bare number is kg)."),
         click.option("--bsa", type=MEASURE, metavar="M2", help="Body surface area in m² (instead of height/weight)."),
         click.option("--age", type=MEASURE, metavar="YEARS", help="Age in years (age-banded doses)."),
         click.option("--bsa-formula", type=click.Choice(["mosteller", "dubois", "haycock", "gehan-george", "boyd"]),
                      default=None, help="BSA formula (default mosteller)."),
         click.option("--bsa-cap", type=MEASURE, metavar="M2", help="Institution BSA cap in m²."),
         click.option("--measured-on", type=DATE, help="Date the measurements were taken."),
+        click.option("--confirm-measurements", "confirm_measurements", is_flag=True,
+                     help="Use a height/weight far outside the growth reference for the age (needs --reason)."),
         # Holds, omissions and dose modifications (docs/dosing.md, docs/plans.md).
         click.option("--omit", "omit", multiple=True, metavar="SELECTOR",
                      help="Leave doses out: uid, CYCLE_ID, CYCLE_ID:DAY or CYCLE_ID:DAY:DRUG. Repeatable; needs --reason."),

@@ -14,6 +14,7 @@ import click
 
 from regimens.cli.options import parse_date, parse_pairs
 from regimens.dosing.doses import parse_cap_override, parse_modification
+from regimens.dosing.measurements import parse_height, parse_weight
 from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError, RegimensError, read_text
 from regimens.plans.plan import (
@@ -62,6 +63,8 @@ def given(params: dict[str, Any]) -> Given:
     reasons = {opt: _reason_for(params, opt, vals) for opt, vals in
                (("--omit", omit), ("--hold", hold), ("--modify", modify), ("--exceed-cap", exceed),
                 ("--confirm-outside", outside))}
+    height = parse_height(params["height"]) if params.get("height") not in (None, "") else None
+    weight = parse_weight(params["weight"]) if params.get("weight") not in (None, "") else None
     mods = []
     for text in modify:
         parse_modification(text, reasons["--modify"])  # refuse a malformed one with its own wording
@@ -75,10 +78,23 @@ def given(params: dict[str, Any]) -> Given:
         omit={s: reasons["--omit"] for s in omit}, hold={s: reasons["--hold"] for s in hold},
         modifications=tuple(mods), cap_overrides=tuple(_overrides(exceed, reasons["--exceed-cap"])),
         confirmed_outside={name.strip().lower(): reasons["--confirm-outside"] for name in outside},
-        height_cm=params.get("height"), weight_kg=params.get("weight"), bsa_m2=params.get("bsa"),
+        height_cm=height.value if height else None, weight_kg=weight.value if weight else None,
+        height_given=height.given if height and height.converted else None,
+        weight_given=weight.given if weight and weight.converted else None,
+        confirm_measurements=_confirm_measurements(params), bsa_m2=params.get("bsa"),
         age_years=params.get("age"), measured_on=params.get("measured_on"),
         bsa_formula=params.get("bsa_formula"), bsa_cap=params.get("bsa_cap"),
     )
+
+
+def _confirm_measurements(params: dict[str, Any]) -> str | None:
+    if not params.get("confirm_measurements"):
+        return None
+    reason = (params.get("reason") or "").strip()
+    if not reason:
+        raise RegimensError("--confirm-measurements needs a reason: add --reason TEXT"
+                            " (e.g. --reason 'weighed twice on the ward scale')")
+    return reason
 
 
 def _overrides(texts: tuple[str, ...], reason: str) -> list[PlanCapOverride]:
@@ -104,7 +120,22 @@ def effective_plan(params: dict[str, Any], pf: ProtocolFile, plan: Plan | None,
     g = given(params)
     for kept in kept_measurements(plan.measurements if plan else None, g):
         click.echo(f"regimens: note: {kept}", err=True)
-    return merge(plan, pf, g)
+    merged = merge(plan, pf, g)
+    for note in measurement_notes(merged):
+        click.echo(f"regimens: note: {note}", err=True)
+    return merged
+
+
+def measurement_notes(plan: Plan) -> list[str]:
+    """What the measurements were read as: a converted unit (`weight 154 lb = 69.85 kg`) and, for
+    a child, where each one lies on the growth reference. Printed, never silent."""
+    pm = plan.measurements
+    if pm is None:
+        return []
+    out = [f"{label} {given} = {value:g} {unit}" for label, given, value, unit in
+           (("height", pm.height_given, pm.height_cm, "cm"), ("weight", pm.weight_given, pm.weight_kg, "kg"))
+           if given and value is not None]
+    return out + pm.to_measurements().growth_notes()
 
 
 def timeline_of(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,

@@ -238,7 +238,7 @@ def resolve_doses(
                  for drug, texts in sorted(held.items())]
     warnings += [f"{drug}: {'; '.join(sorted(texts))}"
                  for drug, texts in sorted(above.items())]
-    warnings = outside + warnings
+    warnings = outside + m.growth_warnings() + warnings
     if m.bsa_m2 is not None and m.bsa_calculated is not None:
         warnings.insert(0, f"the BSA given ({format_number(m.bsa_m2)} m²) is used; height and weight give"
                            f" {format_number(m.bsa_calculated)} m² ({FORMULAS[m.formula].name})")

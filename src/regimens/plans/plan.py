@@ -17,10 +17,11 @@ from datetime import date
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
 from regimens.dosing.doses import CapOverride, Modification, parse_cap_override, parse_modification
+from regimens.dosing.measurements import parse_height, parse_weight
 from regimens.errors import PlanError, ProtocolError, RequestError
 from regimens.notation.ismp import format_number
 from regimens.plans.records import (
@@ -59,10 +60,37 @@ class PlanMeasurements(_Frozen):
     measured_on: date | None = None
     bsa_formula: str = DEFAULT_FORMULA
     bsa_cap: float | None = Field(default=None, gt=0)
+    height_given: str | None = None
+    """The height as written when it was not in cm (`5 ft 9 in`); height_cm holds the conversion."""
+    weight_given: str | None = None
+    """The weight as written when it was not in kg (`154 lb`)."""
+    confirmed: str | None = None
+    """Why a measurement far outside the growth reference for the age is right (docs/dosing.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _units(cls, data: Any) -> Any:
+        # a plan file may say `weight_kg: 154 lb` or `height_cm: 5ft9in`: converted, and the
+        # written value kept beside the number (bare numbers stay kg and cm)
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, given, parse in (("height_cm", "height_given", parse_height), ("weight_kg", "weight_given", parse_weight)):
+            if isinstance(data.get(key), str):
+                try:
+                    q = parse(data[key], key)
+                except RequestError as exc:
+                    raise ValueError(str(exc)) from None
+                data[key] = q.value
+                if q.converted:
+                    data[given] = q.given
+        return data
 
     def to_measurements(self) -> Measurements:
         return Measurements(self.height_cm, self.weight_kg, self.bsa_m2, self.age_years,
-                            self.measured_on, self.bsa_formula, self.bsa_cap)
+                            self.measured_on, self.bsa_formula, self.bsa_cap,
+                            height_given=self.height_given, weight_given=self.weight_given,
+                            confirmed=self.confirmed)
 
 
 class PlanModification(_Frozen):
@@ -230,6 +258,9 @@ class Given:
     modifications: tuple[PlanModification, ...] = ()
     cap_overrides: tuple[PlanCapOverride, ...] = ()
     confirmed_outside: Mapping[str, str] = field(default_factory=dict)
+    height_given: str | None = None
+    weight_given: str | None = None
+    confirm_measurements: str | None = None
     height_cm: float | None = None
     weight_kg: float | None = None
     bsa_m2: float | None = None
@@ -249,14 +280,19 @@ def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | 
     height or weight given replace a directly given BSA. The date measured comes from the command
     line when any of height/weight/BSA is given. Age, formula and BSA cap are taken one by one."""
     base = old.model_dump() if old else {}
+    if any(v is not None for v in (g.bsa_m2, g.height_cm, g.weight_kg, g.age_years)):
+        base["confirmed"] = None  # a confirmation is for the values it was given with
     if g.bsa_m2 is not None:
-        base.update(height_cm=g.height_cm, weight_kg=g.weight_kg, bsa_m2=g.bsa_m2, measured_on=g.measured_on)
+        base.update(height_cm=g.height_cm, weight_kg=g.weight_kg, bsa_m2=g.bsa_m2, measured_on=g.measured_on,
+                    height_given=g.height_given, weight_given=g.weight_given)
     elif g.height_cm is not None or g.weight_kg is not None:
         base.update(bsa_m2=None, measured_on=g.measured_on)
         if g.height_cm is not None:
-            base["height_cm"] = g.height_cm
+            base.update(height_cm=g.height_cm, height_given=g.height_given)
         if g.weight_kg is not None:
-            base["weight_kg"] = g.weight_kg
+            base.update(weight_kg=g.weight_kg, weight_given=g.weight_given)
+    if g.confirm_measurements is not None:
+        base["confirmed"] = g.confirm_measurements
     elif g.measured_on is not None:
         base["measured_on"] = g.measured_on
     for key, value in (("age_years", g.age_years), ("bsa_formula", g.bsa_formula), ("bsa_cap", g.bsa_cap)):
@@ -269,7 +305,9 @@ def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | 
         raise RequestError(f"unknown BSA formula {base['bsa_formula']!r}; use one of {', '.join(FORMULAS)}")
     # plausibility first: its messages say what is wrong and how to fix it (0, -3, nan, 1.8 m)
     Measurements(base.get("height_cm"), base.get("weight_kg"), base.get("bsa_m2"), base.get("age_years"),
-                 base.get("measured_on"), base["bsa_formula"], base.get("bsa_cap"))
+                 base.get("measured_on"), base["bsa_formula"], base.get("bsa_cap"),
+                 height_given=base.get("height_given"), weight_given=base.get("weight_given"),
+                 confirmed=base.get("confirmed"))
     return PlanMeasurements.model_validate(base)
 
 
