@@ -113,3 +113,12 @@ arms: [{label: "1", name: A, sequence: [a], source: s}]
 """)
     code, _, err = run_cli("validate", str(bad))
     assert code == 2 and "a continuous infusion with `over` starts on one listed day" in err
+
+
+def test_nurse_sheet_gives_the_infusion_length_not_calendar_days(run_cli):
+    # doxorubicin day 4 09:00 to day 5 09:00 is 24 h (two calendar days); mesna 69 h over four
+    code, out, err = run_cli("sheet", *ARGS, "--kind", "nurse", "--cycle", "intensive.c1", "--format", "html")
+    assert code == 0, err
+    text = _text(out)
+    assert "continuous infusion over 24 h (to 2027-01-08)" in text
+    assert "continuous infusion over 69 h (to 2027-01-07)" in text

@@ -137,3 +137,11 @@ def test_batch_rows_take_units_and_get_the_same_checks(tmp_path, run_cli):
     assert code != 0
     assert (tmp_path / "out" / "lb.json").exists() and not (tmp_path / "out" / "kg.json").exists()
     assert "advisory limit" in err
+
+
+def test_sheet_header_shows_the_value_as_given(run_cli):
+    code, out, err = run_cli("sheet", "nct02877303", "--start", "2027-01-04", "--height", "5ft9in", "--weight",
+                             "154lb", "--age", "40", "--kind", "pharmacist", "--cycle", "intensive.c1",
+                             "--format", "html")
+    assert code == 0, err
+    assert "175.26 cm (given as 5 ft 9 in)" in out and "69.85 kg (given as 154 lb)" in out

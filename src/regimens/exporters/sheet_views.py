@@ -88,9 +88,13 @@ def measurement_view(m: Any) -> dict[str, str] | None:
         bsa += f" ({str(formula).replace('_', ' ').replace('-', ' ').title()})"
     if isinstance(used, int | float) and isinstance(patient_bsa, int | float) and used < patient_bsa:
         bsa += f", capped (patient {format_number(patient_bsa, 2)} m²)"
+    def given(text, name):  # the value as written when it was converted (5 ft 9 in, 154 lb)
+        g = pick(name)
+        return f"{text} (given as {g})" if text and g else text
+
     return {
-        "height": num(pick("height_cm", "height"), "cm"),
-        "weight": num(pick("weight_kg", "weight"), "kg"),
+        "height": given(num(pick("height_cm", "height"), "cm"), "height_given"),
+        "weight": given(num(pick("weight_kg", "weight"), "kg"), "weight_given"),
         "bsa": bsa,
         "age": num(pick("age_years", "age"), "years"),
         "measured": measured.isoformat() if isinstance(measured, date) else str(measured or ""),
@@ -125,6 +129,8 @@ def common(tl: Timeline, chosen, options, generated_at: datetime) -> dict[str, A
 
 def _duration(e: DoseEvent) -> str:
     if e.continuous:
+        if e.duration_minutes:  # its length, not the calendar days it touches (mesna 69 h over 4 days)
+            return f"continuous infusion over {infusion_length(e)} (to {e.end_date.isoformat()})"
         days = (e.end_date - e.date).days + 1
         return f"continuous infusion, {days} day{'s' if days != 1 else ''} (to {e.end_date.isoformat()})"
     if e.duration_minutes:
