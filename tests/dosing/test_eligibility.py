@@ -50,7 +50,8 @@ def test_confirmed_outside_warns_on_every_output(run_cli, tmp_path):
     args = ("nct03114865", "--start", "2027-01-04", "--weight", "40", "--height", "150", "--age", "30",
             "--confirm-outside", "weight", "--reason", "PI approval on file")
     code, out, err = run_cli("timeline", *args, "--format", "table")
-    assert code == 0 and "WARNING: OUTSIDE ELIGIBILITY (weight): weight 40 kg < 45 kg" in out
+    assert code == 0 and "WARNING: OUTSIDE ELIGIBILITY (weight): the patient is outside this limit" in out
+    assert "40 kg" not in out.split("\n\n")[0]  # the header warning names the limit, not the weight
     assert "reason: PI approval on file" in out
     code, out, _ = run_cli("ics", *args, "--tz", "America/Chicago")
     assert code == 0 and "OUTSIDE ELIGIBILITY (weight)" in out.replace("\r\n ", "")
@@ -80,3 +81,9 @@ def test_batch_row_outside_a_limit_fails_alone(tmp_path, run_cli):
     assert code != 0
     assert (tmp_path / "out" / "ok.json").exists() and not (tmp_path / "out" / "small.json").exists()
     assert "weight 40 kg < 45 kg" in err
+
+
+def test_show_lists_the_limits(run_cli):
+    code, out, _ = run_cli("show", "nct03114865")
+    assert code == 0
+    assert "ELIGIBILITY LIMITS" in out and "weight: Exclusion Criteria: Weight <45 kg <seed-004 (exclusion criteria)>" in out

@@ -182,7 +182,8 @@ class Measurements:
         """Confirmed measurements beyond the advisory limit: said on every output."""
         from regimens.dosing.growth import REFERENCE
 
-        return [f"MEASUREMENT UNUSUAL FOR AGE, confirmed (reason: {self.confirmed}): {f.text()}, beyond the"
+        # it reaches calendars and sheets: the measure is named, the patient's value is not
+        return [f"MEASUREMENT UNUSUAL FOR AGE, confirmed (reason: {self.confirmed}): {f.measure} beyond the"
                 f" advisory limit of {REFERENCE}" for f in self.growth() if f.level == "advisory"]
 
     def _check_for_age(self) -> None:

@@ -28,11 +28,11 @@ def check(limits: Iterable, weight_kg: float | None, age_years: float | None,
         why = lim.outside(weight_kg, age_years)
         if why is None:
             continue
-        head = (f"OUTSIDE ELIGIBILITY ({lim.id}): {why}; the record states {lim.criterion!r}"
-                f" (source {lim.source}): {lim.consequence}")
+        tail = f"the record states {lim.criterion!r} (source {lim.source}): {lim.consequence}"
         if lim.id not in confirmed:
-            raise RequestError(f"{head}; no patient dose is calculated without a named confirmation:"
-                               f" give --confirm-outside {lim.id} --reason TEXT")
-        warnings.append(f"{head}; doses calculated as confirmed by --confirm-outside {lim.id},"
-                        f" reason: {confirmed[lim.id]}")
+            raise RequestError(f"OUTSIDE ELIGIBILITY ({lim.id}): {why}; {tail}; no patient dose is calculated"
+                               f" without a named confirmation: give --confirm-outside {lim.id} --reason TEXT")
+        # the warning reaches calendars and sheets: it names the limit, not the patient's value
+        warnings.append(f"OUTSIDE ELIGIBILITY ({lim.id}): the patient is outside this limit; {tail}; doses"
+                        f" calculated as confirmed by --confirm-outside {lim.id}, reason: {confirmed[lim.id]}")
     return warnings
