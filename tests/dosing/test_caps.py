@@ -81,6 +81,12 @@ arms:
 """
 
 
+def _events(out: str) -> list:
+    """The events of a timeline JSON (an object with `events`, or a bare list in older formats)."""
+    data = json.loads(out)
+    return data["events"] if isinstance(data, dict) else data
+
+
 @lru_cache(maxsize=None)
 def _small():
     return compile_timeline(load_text(PROTOCOL, "captest.yaml"), ScheduleRequest(start=START))
@@ -144,7 +150,7 @@ def test_override_and_modify_on_the_command_line_show_on_every_output(run_cli, t
             "--modify", "vincristine=150%", "--exceed-cap", "vincristine", "--reason", "amendment 3")
     code, out, err = run_cli("timeline", *args, "--format", "json")
     assert code == 0, err
-    vcr = [e for e in json.loads(out) if e["drug"] == "vincristine"]
+    vcr = [e for e in _events(out) if e["drug"] == "vincristine"]
     assert {e["patient_dose"] for e in vcr} == {3}
     assert all("DOSE ABOVE THE PROTOCOL CAP of 2 mg" in e["working"]["cap_override"] for e in vcr)
     assert "DOSE ABOVE THE PROTOCOL CAP" in err  # the warning on stderr
@@ -174,7 +180,7 @@ def test_plan_keeps_the_override(run_cli, tmp_path):
     assert "cap_overrides:" in plan.read_text()
     code, out, err = run_cli("timeline", "--plan", str(plan), "--format", "json")
     assert code == 0, err
-    assert {e["patient_dose"] for e in json.loads(out) if e["drug"] == "vincristine"} == {3}
+    assert {e["patient_dose"] for e in _events(out) if e["drug"] == "vincristine"} == {3}
 
 
 # --- 1.4 mg/m² with a 2 mg cap, and the BLINCYTO band caps ------------------------------------

@@ -16,6 +16,12 @@ SEED = Path("/work/shared/seeds/004_94d9d143a40d8968.txt")
 BASE = ("timeline", "nct03114865", "--start", "2027-01-04", "--format", "json")
 
 
+def _events(out: str) -> list:
+    """The events of a timeline JSON (an object with `events`, or a bare list in older formats)."""
+    data = json.loads(out)
+    return data["events"] if isinstance(data, dict) else data
+
+
 def test_limits_are_in_the_protocol_with_their_source():
     limits = {lim.id: lim for lim in Catalog(None).load("nct03114865").protocol.eligibility}
     assert limits["weight"].weight_kg_lt == 45 and limits["weight"].source.startswith("seed-004")
@@ -42,7 +48,7 @@ def test_at_the_limit_is_inside(run_cli):
     code, out, err = run_cli(*BASE, "--weight", "45", "--height", "160", "--age", "18")
     assert code == 0, err
     assert "OUTSIDE ELIGIBILITY" not in err
-    blina = [e for e in json.loads(out) if e["drug"] == "blinatumomab"]
+    blina = [e for e in _events(out) if e["drug"] == "blinatumomab"]
     assert blina[0]["patient_dose"] == 9 and blina[0]["patient_unit"] == "mcg/day"
 
 

@@ -23,6 +23,12 @@ from regimens.dosing.measurements import parse_height, parse_weight
 from regimens.errors import RequestError
 
 
+def _events(out: str) -> list:
+    """The events of a timeline JSON (an object with `events`, or a bare list in older formats)."""
+    data = json.loads(out)
+    return data["events"] if isinstance(data, dict) else data
+
+
 @pytest.mark.parametrize(("text", "kg", "given"), [
     ("70", 70, "70 kg"), ("70kg", 70, "70 kg"), ("70 kg", 70, "70 kg"), ("70.5", 70.5, "70.5 kg"),
     ("154lb", 69.85, "154 lb"), ("154 lbs", 69.85, "154 lb"), ("66lb", 29.94, "66 lb"), ("3500 g", 3.5, "3,500 g"),
@@ -56,7 +62,7 @@ def test_converted_values_are_printed_and_in_the_working(run_cli):
     assert code == 0, err
     assert "regimens: note: height 5 ft 9 in = 175.26 cm" in err
     assert "regimens: note: weight 154 lb = 69.85 kg" in err
-    cyc = next(e for e in json.loads(out) if e["drug"] == "cyclophosphamide")
+    cyc = next(e for e in _events(out) if e["drug"] == "cyclophosphamide")
     # Mosteller √(175.26 × 69.85 / 3600) = √3.40053 = 1.8441 → 1.84 m²; 300 × 1.84 = 552 mg
     assert cyc["patient_dose"] == 552
     assert "given as 5 ft 9 in = 175.26 cm, 154 lb = 69.85 kg" in cyc["working"]["measurement"]
@@ -69,7 +75,7 @@ BLINA = ("timeline", "nct02101853", "--arm", "B", "--choose", "blinatumomab_dose
 def test_a_66_lb_child_gets_the_bsa_band_not_the_45_kg_flat_dose(run_cli):
     code, out, err = run_cli(*BLINA, "--weight", "66lb")
     assert code == 0, err
-    blina = next(e for e in json.loads(out) if e["drug"] == "blinatumomab")
+    blina = next(e for e in _events(out) if e["drug"] == "blinatumomab")
     assert (blina["patient_dose"], blina["patient_unit"]) == (15.6, "mcg/day")
     assert "weight 66 lb = 29.94 kg" in err
 
@@ -123,7 +129,7 @@ def test_plan_file_accepts_units(run_cli, tmp_path):
     plan.write_text(edited)
     code, out, err = run_cli("timeline", "--plan", str(plan), "--format", "json")
     assert code == 0, err
-    cyc = next(e for e in json.loads(out) if e["drug"] == "cyclophosphamide")
+    cyc = next(e for e in _events(out) if e["drug"] == "cyclophosphamide")
     # 176 lb = 79.83 kg; Mosteller √(175.26 × 79.83 / 3600) = √3.88643 = 1.9714 → 1.97 m² → 591 mg
     assert cyc["patient_dose"] == 591
 
