@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -87,12 +87,12 @@ def _events(out: str) -> list:
     return data["events"] if isinstance(data, dict) else data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _small():
     return compile_timeline(load_text(PROTOCOL, "captest.yaml"), ScheduleRequest(start=START))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hcvad():
     pf = Catalog(None).load("nct02877303")
     return compile_timeline(pf, ScheduleRequest(start=START, choices={"anti_cd20": "none"}))

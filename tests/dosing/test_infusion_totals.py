@@ -39,10 +39,10 @@ def test_mesna_and_doxorubicin_are_continuous_in_the_protocol():
 
 @pytest.fixture(scope="module")
 def events():
-    from regimens.dosing.doses import Measurements, resolve_doses
-    from regimens.schedule.compiler import compile as compile_timeline
     from datetime import date
 
+    from regimens.dosing.doses import Measurements, resolve_doses
+    from regimens.schedule.compiler import compile as compile_timeline
     from regimens.schedule.request import ScheduleRequest
 
     pf = Catalog(None).load("nct02877303")
