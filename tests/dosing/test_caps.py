@@ -156,7 +156,7 @@ def test_override_and_modify_on_the_command_line_show_on_every_output(run_cli, t
     assert "DOSE ABOVE THE PROTOCOL CAP" in err  # the warning on stderr
     code, out, _ = run_cli("timeline", *args, "--format", "csv")
     assert code == 0 and "DOSE ABOVE THE PROTOCOL CAP of 2 mg: 3 mg" in out
-    code, out, _ = run_cli("ics", *args, "--tz", "America/Chicago")
+    code, out, _ = run_cli("ics", *args, "--tz", "America/Chicago", "--audience", "staff")
     assert code == 0 and "DOSE ABOVE THE PROTOCOL CAP" in out.replace("\r\n ", "")
     for kind in ("pharmacist", "nurse"):
         code, out, _ = run_cli("sheet", *args, "--kind", kind, "--format", "html", "--cycle", "intensive.c1")

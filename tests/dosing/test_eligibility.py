@@ -59,7 +59,7 @@ def test_confirmed_outside_warns_on_every_output(run_cli, tmp_path):
     assert code == 0 and "WARNING: OUTSIDE ELIGIBILITY (weight): the patient is outside this limit" in out
     assert "40 kg" not in out.split("\n\n")[0]  # the header warning names the limit, not the weight
     assert "reason: PI approval on file" in out
-    code, out, _ = run_cli("ics", *args, "--tz", "America/Chicago")
+    code, out, _ = run_cli("ics", *args, "--tz", "America/Chicago", "--audience", "staff")
     assert code == 0 and "OUTSIDE ELIGIBILITY (weight)" in out.replace("\r\n ", "")
     for kind in ("nurse", "pharmacist", "patient"):
         code, out, _ = run_cli("sheet", *args, "--kind", kind, "--format", "html")

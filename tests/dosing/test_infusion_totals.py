@@ -96,7 +96,7 @@ def test_json_csv_and_ics_carry_the_total(run_cli):
     assert (mesna["working"]["total"], mesna["working"]["total_unit"]) == (3295, "mg")
     code, out, _ = run_cli("timeline", *ARGS, "--format", "csv")
     assert "1,146 mg/day × 69 h = 3,294.75 mg ≈ 3,295 mg" in out
-    code, out, _ = run_cli("ics", *ARGS, "--tz", "America/Chicago")
+    code, out, _ = run_cli("ics", *ARGS, "--tz", "America/Chicago", "--audience", "staff")
     assert code == 0
     assert "= 3,294.75 mg ≈ 3,295 mg" in out.replace("\r\n ", "").replace("\\,", ",")
 
