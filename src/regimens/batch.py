@@ -59,6 +59,8 @@ class PatientRow:
     bsa_formula: str | None = None
     outputs: tuple[str, ...] | None = None
     """None: the batch's default kinds."""
+    given_units: Mapping[str, tuple[float, str | None]] = field(default_factory=dict)
+    """height and weight: (cm or kg, the value as written when it was in other units)."""
 
 
 @dataclass(frozen=True)
@@ -175,10 +177,13 @@ def _row(number: int, v: dict[str, str]) -> PatientRow:
     if not _SAFE_ID.match(stem):
         raise RowError(f"{where}: id must be letters, digits, '-', '_' or '.', at most 64, "
                        "starting with a letter or digit (it names the output files)")
+    units = _with_units(v, where)
     return PatientRow(
         number=number, stem=stem, protocol=v["protocol"], start=_date(v.get("start", ""), "start", where),
         arm=v.get("arm") or None, choices=_choices(v.get("choices", ""), where),
-        measurements={key: _number(v[col], col, where) for col, key in _MEASURE.items() if v.get(col)},
+        measurements={key: (units[col][0] if col in units else _number(v[col], col, where))
+                      for col, key in _MEASURE.items() if v.get(col)},
+        given_units=units,
         measured_on=_date(v["measured_on"], "measured_on", where) if v.get("measured_on") else None,
         bsa_formula=v.get("bsa_formula") or None,
         outputs=parse_kinds(v["outputs"], f"{where} outputs") if v.get("outputs") else None,
@@ -197,6 +202,22 @@ def _date(text: str, col: str, where: str) -> date:
     if not 1900 <= d.year <= 2199:  # as on the command line (cli/options.py)
         raise RowError(f"{where}: {col} {text!r} is outside the years 1900-2199; check the year")
     return d
+
+
+def _with_units(v: dict[str, str], where: str) -> Mapping[str, tuple[float, str | None]]:
+    """height/weight columns with the same units as --height/--weight (`154lb`, `5ft9in`; a bare
+    number is kg/cm): column → (value in kg or cm, value as written when converted)."""
+    from regimens.dosing.measurements import parse_height, parse_weight
+
+    out = {}
+    for col, parse in (("height", parse_height), ("weight", parse_weight)):
+        if v.get(col):
+            try:
+                q = parse(v[col], col)
+            except RequestError as exc:
+                raise RowError(f"{where}: {exc}") from None
+            out[col] = (q.value, q.given if q.converted else None)
+    return out
 
 
 def _number(text: str, col: str, where: str) -> float:
@@ -269,13 +290,16 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
     pf = _protocol(ctx.protocols_dir, row.protocol)
     m = row.measurements
     given = Given(start=row.start, arm=row.arm, choices=dict(row.choices),
-                  height_cm=m.get("height_cm"), weight_kg=m.get("weight_kg"), bsa_m2=m.get("bsa_m2"),
+                  height_cm=m.get("height_cm"), weight_kg=m.get("weight_kg"),
+                  height_given=row.given_units.get("height", (None, None))[1],
+                  weight_given=row.given_units.get("weight", (None, None))[1], bsa_m2=m.get("bsa_m2"),
                   age_years=m.get("age_years"), measured_on=row.measured_on, bsa_formula=row.bsa_formula)
     plan = merge(None, pf, given)
     tl = compile_timeline(pf, plan.to_request())
     measurements, mods = plan.dosing()
-    if measurements is not None or mods:
-        tl = resolve_doses(tl, measurements, mods, _rules())
+    overrides = plan.cap_override_list()
+    if measurements is not None or mods or overrides:
+        tl = resolve_doses(tl, measurements, mods, _rules(), overrides, plan.confirmed_outside)
     kinds = row.outputs or ctx.default_outputs
     out: list[tuple[str, bytes]] = []
     for kind in KINDS:

@@ -183,7 +183,7 @@ def _measure(run_cli, tmp_path, *args):
     (("--height", "17", "--weight", "70"), ("height", "17 cm", "plausible")),
     (("--bsa", "12"), ("BSA", "12 m²", "plausible")),
     (("--age", "300"), ("age", "300 years", "plausible")),
-    (("--weight", "inf"), ("weight", "plausible")),
+    (("--weight", "inf"), ("--weight", "'inf'", "is not a weight")),
 ])
 def test_absurd_measurement(run_cli, tmp_path, args, fragments):
     _one_error(*_measure(run_cli, tmp_path, *args), *fragments)
@@ -197,7 +197,8 @@ def test_non_positive_weight(run_cli, tmp_path, value):
 
 @needs_measurements
 def test_measurement_that_is_not_a_number(run_cli, tmp_path):
-    _one_error(*_measure(run_cli, tmp_path, "--weight", "70kg"), "--weight", "'70kg'")
+    # units are accepted (70kg, 154lb: docs/dosing.md#units); an unknown one is one clear line
+    _one_error(*_measure(run_cli, tmp_path, "--weight", "70 stone"), "--weight", "'70 stone'", "pounds (154lb)")
 
 
 # --- output files ---------------------------------------------------------------------------

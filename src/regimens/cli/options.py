@@ -194,14 +194,17 @@ def patient_options(f):
     """Measurements for dose calculation, holds, omissions, dose modifications and rounding rules
     (see docs/dosing.md). Patient data: never logged."""
     decorators = [
-        click.option("--height", type=MEASURE, metavar="CM", help="Height in cm (with --weight gives BSA)."),
-        click.option("--weight", type=MEASURE, metavar="KG", help="Weight in kg."),
+        click.option("--height", metavar="HEIGHT",
+                     help="Height: 175 or 175cm, 1.75m, 69in, 5ft9in (a bare number is cm; with --weight gives BSA)."),
+        click.option("--weight", metavar="WEIGHT", help="Weight: 70 or 70kg, 154lb (a bare number is kg)."),
         click.option("--bsa", type=MEASURE, metavar="M2", help="Body surface area in m² (instead of height/weight)."),
         click.option("--age", type=MEASURE, metavar="YEARS", help="Age in years (age-banded doses)."),
         click.option("--bsa-formula", type=click.Choice(["mosteller", "dubois", "haycock", "gehan-george", "boyd"]),
                      default=None, help="BSA formula (default mosteller)."),
         click.option("--bsa-cap", type=MEASURE, metavar="M2", help="Institution BSA cap in m²."),
         click.option("--measured-on", type=DATE, help="Date the measurements were taken."),
+        click.option("--confirm-measurements", "confirm_measurements", is_flag=True,
+                     help="Use a height/weight far outside the growth reference for the age (needs --reason)."),
         # Holds, omissions and dose modifications (docs/dosing.md, docs/plans.md).
         click.option("--omit", "omit", multiple=True, metavar="SELECTOR",
                      help="Leave doses out: uid, CYCLE_ID, CYCLE_ID:DAY or CYCLE_ID:DAY:DRUG. Repeatable; needs --reason."),
@@ -209,7 +212,13 @@ def patient_options(f):
                      help="Mark doses held (may be given later); selectors as --omit. Repeatable; needs --reason."),
         click.option("--modify", "modify", multiple=True, metavar="DRUG=CHANGE[@CYCLE_ID]",
                      help="Dose modification from a cycle on: DRUG=75%, DRUG=-25%, DRUG=1 mg. Repeatable; needs --reason."),
-        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold and --modify given here; for `plan record`, the reason for every change)."),
+        click.option("--exceed-cap", "exceed_cap", multiple=True, metavar="DRUG[@CYCLE_ID]",
+                     help="Allow doses of DRUG above the protocol's cap (from a cycle on); a --modify never"
+                          " does. Repeatable; needs --reason; shown on every output."),
+        click.option("--confirm-outside", "confirm_outside", multiple=True, metavar="LIMIT",
+                     help="Calculate doses although the patient is outside this eligibility limit of the"
+                          " protocol (e.g. weight). Repeatable; needs --reason; every output warns."),
+        click.option("--reason", metavar="TEXT", help="Why (for --omit, --hold, --modify, --exceed-cap and --confirm-outside given here; for `plan record`, the reason for every change)."),
         click.option("--rounding", "rounding_path", type=click.Path(dir_okay=False), metavar="FILE",
                      envvar="REGIMENS_ROUNDING",
                      help="Institution dose-rounding rules (YAML; replaces the shipped keys it gives). [env: REGIMENS_ROUNDING]"),

@@ -245,6 +245,10 @@ def _show_text(plan, status: str) -> str:
         lines.append(f"Closures: {plan.closures.site}")
     for o in plan.overrides:
         lines.append(f"Override: {o.rule}: {o.name}")
+    for o in plan.cap_overrides:
+        lines.append(f"DOSE ABOVE CAP ALLOWED: {o.to_override().describe()}")
+    for name, why in plan.confirmed_outside.items():
+        lines.append(f"OUTSIDE ELIGIBILITY CONFIRMED: {name}, reason: {why}")
     if plan.history:
         lines.append("History:")
         for h in plan.history:

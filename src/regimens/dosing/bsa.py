@@ -119,6 +119,13 @@ class Measurements:
     formula: str = DEFAULT_FORMULA
     bsa_cap: float | None = None
     """Institution BSA cap in m²: a larger BSA is replaced by the cap for per-m² doses."""
+    height_given: str | None = None
+    """The height as given when it was converted (`5 ft 9 in`, `69 in`); shown beside the cm."""
+    weight_given: str | None = None
+    """The weight as given when it was converted (`154 lb`); shown beside the kg."""
+    confirmed: str | None = None
+    """Reason a measurement beyond the growth reference's advisory limit for the age is confirmed
+    (`--confirm-measurements --reason`); without it such a measurement is refused."""
 
     def __post_init__(self) -> None:
         if self.formula not in FORMULAS:
@@ -146,6 +153,7 @@ class Measurements:
                     f"height and weight do not fit one person (their BMI is outside"
                     f" {BMI_RANGE[0]:g}-{BMI_RANGE[1]:g} kg/m²); check they are not swapped or in other units"
                 )
+            self._check_for_age()
             calc = self.bsa_calculated
             _check_range(f"BSA calculated from height and weight ({FORMULAS[self.formula].name})",
                          calc, BSA_RANGE, "m²")
@@ -154,6 +162,50 @@ class Measurements:
                     f"the BSA given disagrees with height and weight ({FORMULAS[self.formula].name},"
                     f" more than {BSA_TOLERANCE:.0%} apart); correct one, or give --bsa or height/weight alone"
                 )
+
+        if self.height_cm is None or self.weight_kg is None:
+            self._check_for_age()
+
+    def growth(self) -> list:
+        """growth.Finding for each measurement the growth reference covers at this age."""
+        from regimens.dosing import growth
+
+        return growth.assess(self.age_years, self.height_cm, self.weight_kg)
+
+    def growth_notes(self) -> list[str]:
+        """`weight 30 kg at age 8 years: SDS +0.9 (boys) / +0.8 (girls)` per measurement."""
+        from regimens.dosing.growth import REFERENCE
+
+        return [f"{f.text()} ({REFERENCE})" for f in self.growth()]
+
+    def growth_warnings(self) -> list[str]:
+        """Confirmed measurements beyond the advisory limit: said on every output."""
+        from regimens.dosing.growth import REFERENCE
+
+        # it reaches calendars and sheets: the measure is named, the patient's value is not
+        return [f"MEASUREMENT UNUSUAL FOR AGE, confirmed (reason: {self.confirmed}): {f.measure} beyond the"
+                f" advisory limit of {REFERENCE}" for f in self.growth() if f.level == "advisory"]
+
+    def _check_for_age(self) -> None:
+        from regimens.dosing.growth import REFERENCE
+
+        for f in self.growth():
+            if f.level == "ok":
+                continue
+            hint = ""
+            if f.measure == "weight" and f.z > 0 or f.measure == "BMI" and f.z > 0:
+                hint = (f"; if it is in pounds write {format_number(self.weight_kg)}lb"
+                        f" (= {format_number(round(self.weight_kg * 0.45359237, 2))} kg)")
+            elif f.measure == "height" and f.z < 0:
+                hint = (f"; if it is in inches write {format_number(self.height_cm)}in"
+                        f" (= {format_number(round(self.height_cm * 2.54, 2))} cm)")
+            if f.level == "error":
+                raise RequestError(f"{f.text()} is not plausible for the age ({REFERENCE}: beyond its error"
+                                   f" limit){hint}; check the measurement, its unit and the age")
+            if not self.confirmed:
+                raise RequestError(f"{f.text()} is far outside the usual range for the age ({REFERENCE}:"
+                                   f" beyond its advisory limit){hint}; check the measurement and its unit,"
+                                   " or confirm it with --confirm-measurements --reason TEXT")
 
     @property
     def empty(self) -> bool:
@@ -195,6 +247,10 @@ class Measurements:
             how = (f"{f.name} {f.expression} with H {format_number(self.height_cm)} cm,"
                    f" W {format_number(self.weight_kg)} kg") if self.formula != "mosteller" else (
                 f"Mosteller √({format_number(self.height_cm)} cm × {format_number(self.weight_kg)} kg / 3600)")
+            given = [f"{x} = {format_number(v)} {u}" for x, v, u in
+                     ((self.height_given, self.height_cm, "cm"), (self.weight_given, self.weight_kg, "kg")) if x]
+            if given:
+                how += f"; given as {', '.join(given)}"
         text = f"BSA {format_number(b)} m² ({how}{self._when()})"
         if self.bsa_used is not None and self.bsa_used < b:
             text += f", capped at {format_number(self.bsa_used)} m² (institution BSA cap)"
@@ -203,7 +259,8 @@ class Measurements:
     def weight_text(self) -> str | None:
         if self.weight_kg is None:
             return None
-        return f"weight {format_number(self.weight_kg)} kg{self._when(paren=True)}"
+        given = f" (given as {self.weight_given})" if self.weight_given else ""
+        return f"weight {format_number(self.weight_kg)} kg{given}{self._when(paren=True)}"
 
     def _when(self, paren: bool = False) -> str:
         if self.measured_on is None:

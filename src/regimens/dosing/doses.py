@@ -10,7 +10,11 @@ Order of steps, and why:
   cap           the per-dose maximum of the protocol (vincristine 2 mg) — before a modification,
                 because a reduction is a fraction of the dose the patient would otherwise get;
   modification  percentage of that dose, or an absolute dose, from a given cycle on;
-  rounding      last, and never beyond the rules' largest change.
+  rounding      last, and never beyond the rules' largest change;
+  cap again     every path ends at or under the cap: a modification above it (150 %, +50 %, 5 mg)
+                or a rounding step up to above it is held at the cap. Only a cap override
+                (CapOverride, `--exceed-cap DRUG --reason`) lets a dose above the cap through,
+                and then the working, the warnings and every output say so.
 
 Nothing is calculated from a guess: a dose that is not public, or that depends on a weight, age or
 BSA that was not given, keeps patient_dose None and its working says why (`unresolved`). This is
@@ -21,9 +25,10 @@ warnings list what is missing (docs/dosing.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from regimens.dosing import eligibility
 from regimens.dosing.bsa import FORMULAS, Measurements
 from regimens.dosing.rounding import RoundingRules, default_rules
 from regimens.errors import RequestError
@@ -32,7 +37,33 @@ from regimens.protocol import units
 from regimens.protocol.model import Band, Dose
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, DoseWorking, Timeline
 
-__all__ = ["FORMULAS", "Measurements", "Modification", "parse_modification", "resolve_doses"]
+__all__ = ["FORMULAS", "CapOverride", "Measurements", "Modification", "parse_modification", "resolve_doses"]
+
+
+@dataclass(frozen=True)
+class CapOverride:
+    """A prescriber's decision to give a dose above the protocol's per-dose cap for one drug, from
+    a cycle on. Named separately from a modification on purpose: a percentage or an absolute dose
+    never lifts a cap by itself."""
+
+    drug: str
+    reason: str
+    from_cycle: str | None = None
+
+    def describe(self) -> str:
+        start = f" from {self.from_cycle}" if self.from_cycle else ""
+        return f"cap override for {self.drug}{start}, reason: {self.reason}"
+
+
+def parse_cap_override(text: str, reason: str | None) -> CapOverride:
+    """`DRUG` or `DRUG@CYCLE_ID` (the `--exceed-cap` option), with its reason."""
+    m = re.match(r"^\s*(?P<drug>[a-z][a-z0-9 -]*?)\s*(?:@\s*(?P<cycle>\S+))?\s*$", text or "", re.IGNORECASE)
+    if not m:
+        raise RequestError(f"--exceed-cap {text!r} is not DRUG or DRUG@CYCLE_ID (e.g. vincristine@intensive.c3)")
+    if not reason or not reason.strip():
+        raise RequestError(f"--exceed-cap {text!r} needs a reason: add --reason TEXT"
+                           " (e.g. --reason 'per treating physician, protocol amendment 3')")
+    return CapOverride(m.group("drug").strip().lower(), reason.strip(), m.group("cycle"))
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,22 @@ def _is_dose(e: DoseEvent) -> bool:
     return e.kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) and e.dose_spec is not None
 
 
+def _check_overrides(tl: Timeline, overrides: Sequence[CapOverride]) -> None:
+    capped = sorted({e.drug for e in tl.events if _is_dose(e) and e.drug and _has_cap(e.dose_spec)})
+    cycles = [c.cycle_id for c in tl.cycles]
+    for o in overrides:
+        if o.drug not in capped:
+            raise RequestError(f"--exceed-cap {o.drug!r}: no dose of that drug in this timeline has a cap;"
+                               f" capped drugs: {', '.join(capped) or 'none'}")
+        if o.from_cycle is not None and o.from_cycle not in cycles:
+            raise RequestError(f"--exceed-cap {o.drug}@{o.from_cycle}: not a cycle of this timeline;"
+                               f" valid: {', '.join(cycles)}")
+
+
+def _has_cap(spec: Dose) -> bool:
+    return spec.cap is not None or any(b.cap is not None for b in spec.bands)
+
+
 def _check_modifications(tl: Timeline, mods: Sequence[Modification]) -> None:
     drugs = sorted({e.drug for e in tl.events if _is_dose(e) and e.drug})
     cycles = [c.cycle_id for c in tl.cycles]
@@ -129,7 +176,7 @@ def _units_of(spec: Dose) -> set[str]:
     return out
 
 
-def _pick(tl: Timeline, mods: Sequence[Modification]):
+def _pick(tl: Timeline, mods: Sequence[Modification] | Sequence[CapOverride]):
     """Index of cycles, and for a (drug, cycle_id) the modification that applies: the one that
     starts latest at or before the cycle (the later given wins a tie)."""
     pos = {c.cycle_id: i for i, c in enumerate(tl.cycles)}
@@ -152,24 +199,46 @@ def resolve_doses(
     measurements: Measurements | None = None,
     modifications: Iterable[Modification] = (),
     rounding: RoundingRules | None = None,
+    cap_overrides: Iterable[CapOverride] = (),
+    confirmed_outside: Mapping[str, str] | None = None,
 ) -> Timeline:
-    """Fill patient_dose, patient_unit and working for every administration and premedication."""
+    """Fill patient_dose, patient_unit and working for every administration and premedication.
+
+    `confirmed_outside` names the protocol's eligibility limits (Timeline.eligibility) the
+    prescriber confirmed the patient is outside of, with the reason; an unconfirmed one refuses."""
     m = measurements or Measurements()
     mods = list(modifications)
+    overrides = list(cap_overrides)
     _check_modifications(tl, mods)
+    _check_overrides(tl, overrides)
+    outside = eligibility.check(tl.eligibility, m.weight_kg, m.age_years, confirmed_outside or {})
     rules = rounding or default_rules()
     applies = _pick(tl, mods)
+    lifted = _pick(tl, overrides)
     events = []
     missing: dict[str, set[str]] = {}
+    held: dict[str, set[str]] = {}
+    above: dict[str, set[str]] = {}
     for e in tl.events:
         if not _is_dose(e) or e.status == "omitted" or e.dose_spec.not_public:
             events.append(e)
             continue
-        e2 = _resolve(e, m, applies(e.drug, e.cycle_id), rules)
-        if e2.working is not None and e2.working.unresolved:
-            missing.setdefault(e2.working.unresolved, set()).add(e.drug or e.title)
+        e2 = _resolve(e, m, applies(e.drug, e.cycle_id), rules, lifted(e.drug, e.cycle_id))
+        w = e2.working
+        if w is not None and w.unresolved:
+            missing.setdefault(w.unresolved, set()).add(e.drug or e.title)
+        if w is not None and w.cap_held:
+            held.setdefault(e.drug or e.title, set()).add(w.cap_held)
+        if w is not None and w.cap_override:
+            above.setdefault(e.drug or e.title, set()).add(w.cap_override)
         events.append(e2)
     warnings = [f"dose not calculated for {', '.join(sorted(drugs))}: {why}" for why, drugs in sorted(missing.items())]
+    # A capped or lifted cap is said at the top of every output, not only in the dose's working.
+    warnings += [f"{drug}: {'; '.join(sorted(texts))} (to go over the cap: --exceed-cap {drug} --reason TEXT)"
+                 for drug, texts in sorted(held.items())]
+    warnings += [f"{drug}: {'; '.join(sorted(texts))}"
+                 for drug, texts in sorted(above.items())]
+    warnings = outside + m.growth_warnings() + warnings
     if m.bsa_m2 is not None and m.bsa_calculated is not None:
         warnings.insert(0, f"the BSA given ({format_number(m.bsa_m2)} m²) is used; height and weight give"
                            f" {format_number(m.bsa_calculated)} m² ({FORMULAS[m.formula].name})")
@@ -202,7 +271,43 @@ def _unresolved(e: DoseEvent, basis: str, why: str, band: str | None = None) -> 
     return e.with_(patient_dose=None, patient_unit=None, working=w)
 
 
-def _resolve(e: DoseEvent, m: Measurements, mod: Modification | None, rules: RoundingRules) -> DoseEvent:
+def _infusion_total(e: DoseEvent, final: float, pu: str, rules: RoundingRules
+                    ) -> tuple[float | None, str | None, str | None]:
+    """(total, unit, working) of a continuous infusion: a rate (mg/day) × its length is what the
+    pharmacy prepares and what a cumulative sum counts (mesna 1,146 mg/day over 69 h = 3,295 mg);
+    a total over a set time (doxorubicin 95.5 mg over 24 h) also gets its rate."""
+    minutes = e.duration_minutes
+    if not e.continuous or not minutes:
+        return None, None, None
+    span = duration_text(minutes)
+    if units.per_day(units.lookup(pu)):
+        base = pu.removesuffix("/day")
+        exact = round(final * minutes / 1440, 6)
+        total, _ = rules.round(e.drug, exact, base)
+        approx = "" if total == exact else f" ≈ {format_number(total)} {format_unit(base)}"
+        return total, base, (f"total over the infusion: {format_number(final)} {format_unit(pu)} × {span}"
+                             f" = {format_number(exact)} {format_unit(base)}{approx}")
+    rate = round(final * 1440 / minutes, 6)
+    return final, pu, (f"total over the infusion: {format_number(final)} {format_unit(pu)} over {span}"
+                       f" (rate {format_number(rate)} {format_unit(pu)}/day)")
+
+
+def duration_text(minutes: int) -> str:
+    """69 h, 24 h, 28 days (a whole number of days past 48 h reads as days)."""
+    if minutes % 1440 == 0 and minutes > 2880:
+        return f"{minutes // 1440} days"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{format_number(minutes / 60, 2)} h"
+
+
+def _over_cap(dose: float, cap: float, unit: str, override: CapOverride) -> str:
+    return (f"DOSE ABOVE THE PROTOCOL CAP of {format_number(cap)} {format_unit(unit)}: {format_number(dose)} {format_unit(unit)}"
+            f" ({_pct(dose, cap)}) by {override.describe()}")
+
+
+def _resolve(e: DoseEvent, m: Measurements, mod: Modification | None, rules: RoundingRules,
+             override: CapOverride | None = None) -> DoseEvent:
     spec = e.dose_spec
     band, why = _band(spec, m)
     main_basis = units.lookup(spec.unit).basis.value if spec.unit else "not public"
@@ -252,9 +357,12 @@ def _resolve(e: DoseEvent, m: Measurements, mod: Modification | None, rules: Rou
     caps = [c for c in ((band.cap, band.cap_unit) if band else (None, None), (spec.cap, spec.cap_unit))
             if c[0] is not None and c[1] == pu]
     cap = min((c[0] for c in caps), default=None)
-    cap_text = None
-    if cap is not None and dose > cap:
+    cap_text = held_text = override_text = None
+    if cap is not None and dose > cap and override is None:
         cap_text = f"capped at {format_number(cap)} {format_unit(pu)} ({_pct(cap, dose)})"
+        if mod is not None and mod.unit == unit:  # `5 mg` for a 2 mg-capped drug: said like 150 %
+            held_text = (f"{format_number(dose)} {format_unit(pu)} is above the cap: held at the cap"
+                         f" {format_number(cap)} {format_unit(pu)}")
         dose = cap
     if mod is not None and mod.unit != unit:
         before = dose
@@ -265,14 +373,27 @@ def _resolve(e: DoseEvent, m: Measurements, mod: Modification | None, rules: Rou
         else:
             dose = mod.value
             mod_text = f"{format_number(before)} → {format_number(dose)} {format_unit(pu)} ({_pct(dose, before)}): {mod.describe()}"
-            if cap is not None and dose > cap:
-                dose = cap
-                mod_text += f"; held at the cap {format_number(cap)} {format_unit(pu)}"
+    if cap is not None and dose > cap and override is None:
+        # A modification (150 %, +50 %, 5 mg) never lifts the cap by itself.
+        held_text = (f"{format_number(dose)} {format_unit(pu)} is above the cap: held at the cap"
+                     f" {format_number(cap)} {format_unit(pu)}")
+        mod_text = f"{mod_text}; {held_text}" if mod_text else held_text
+        dose = cap
     final, round_text = rules.round(e.drug, dose, pu)
+    if cap is not None and final > cap and override is None:
+        # rounding up never crosses the cap: the cap is a measurable dose
+        held_text = (f"rounded {format_number(final)} {format_unit(pu)} is above the cap: held at the cap"
+                     f" {format_number(cap)} {format_unit(pu)}")
+        round_text = f"{round_text}; {held_text}" if round_text else held_text
+        final = cap
+    if cap is not None and final > cap and override is not None:
+        override_text = _over_cap(final, cap, pu, override)
     change = 0.0 if unrounded == 0 else round((final - unrounded) / unrounded * 100, 1)
+    total, total_unit, total_text = _infusion_total(e, final, pu, rules)
     working = DoseWorking(
         basis=u.basis.value, measurement=measurement, formula=formula, unrounded=unrounded,
-        band=band_text, cap=cap_text, rounding=round_text, modification=mod_text,
-        change_percent=change + 0.0,
+        band=band_text, cap=cap_text or override_text, rounding=round_text, modification=mod_text,
+        change_percent=change + 0.0, cap_held=held_text, cap_override=override_text,
+        total=total, total_unit=total_unit, total_text=total_text,
     )
     return e.with_(patient_dose=final, patient_unit=pu, working=working)

@@ -460,7 +460,7 @@ def _calculated(e: DoseEvent, measurements: bool = False) -> list[str]:
         if measurements:
             # the measurement and the formula (which multiplies by the BSA or weight) are patient data
             out.append(f"  {w.measurement}; {w.formula}")
-        out.extend(f"  {x}" for x in (w.band, w.cap, w.rounding, w.modification) if x)
+        out.extend(f"  {x}" for x in (w.band, w.cap, w.rounding, w.modification, w.total_text) if x)
     return out
 
 

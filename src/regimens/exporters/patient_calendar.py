@@ -204,5 +204,10 @@ def patient(tl: Timeline, chosen, options, tr: Translator | None = None) -> dict
     return {
         "months": months, "weekdays": weekdays, "listing": listing, "orientation": "landscape",
         "first_day": day_text(first),
+        # plain words, no criteria or source keys: the staff outputs carry the full warning
+        "eligibility_notes": [
+            "Your care team has confirmed this plan for you although you are outside one of the"
+            " study's limits (" + w.split("(", 1)[1].split(")", 1)[0] + "). Ask them if you have questions."
+            for w in tl.warnings if w.startswith("OUTSIDE ELIGIBILITY (")],
         "has_oral": any(i["ticks"] for v in days.values() for i in v["items"]),
     }

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from regimens.exporters.tabular import dose_as_written, patient_dose_text, weekend_flag
+from regimens.exporters.tabular import dose_as_written, infusion_length, patient_dose_text, weekend_flag
 from regimens.notation.ismp import (
     NOT_PUBLIC_TEXT,
     display_drug,
@@ -88,9 +88,13 @@ def measurement_view(m: Any) -> dict[str, str] | None:
         bsa += f" ({str(formula).replace('_', ' ').replace('-', ' ').title()})"
     if isinstance(used, int | float) and isinstance(patient_bsa, int | float) and used < patient_bsa:
         bsa += f", capped (patient {format_number(patient_bsa, 2)} m²)"
+    def given(text, name):  # the value as written when it was converted (5 ft 9 in, 154 lb)
+        g = pick(name)
+        return f"{text} (given as {g})" if text and g else text
+
     return {
-        "height": num(pick("height_cm", "height"), "cm"),
-        "weight": num(pick("weight_kg", "weight"), "kg"),
+        "height": given(num(pick("height_cm", "height"), "cm"), "height_given"),
+        "weight": given(num(pick("weight_kg", "weight"), "kg"), "weight_given"),
         "bsa": bsa,
         "age": num(pick("age_years", "age"), "years"),
         "measured": measured.isoformat() if isinstance(measured, date) else str(measured or ""),
@@ -126,6 +130,8 @@ def common(tl: Timeline, chosen, options, generated_at: datetime) -> dict[str, A
 
 def _duration(e: DoseEvent) -> str:
     if e.continuous:
+        if e.duration_minutes:  # its length, not the calendar days it touches (mesna 69 h over 4 days)
+            return f"continuous infusion over {infusion_length(e)} (to {e.end_date.isoformat()})"
         days = (e.end_date - e.date).days + 1
         return f"continuous infusion, {days} day{'s' if days != 1 else ''} (to {e.end_date.isoformat()})"
     if e.duration_minutes:
@@ -136,6 +142,9 @@ def _duration(e: DoseEvent) -> str:
 
 def _written(e: DoseEvent) -> str:
     text = dose_as_written(e)
+    total = None if e.not_public else _amount(e.dose, e.unit, e)
+    if total is not None and total[1] != e.unit:
+        text += f" ({format_dose(total[0], total[1])} over {infusion_length(e)})"
     spec = e.dose_spec
     if spec is not None and spec.cap and not e.not_public:
         text += f" (max {format_number(spec.cap)} {format_unit(spec.cap_unit or '')})"
@@ -169,6 +178,8 @@ def _row(e: DoseEvent, table) -> dict[str, Any]:
         flags.append(e.step.upper())
     if e.not_public:
         flags.append("DOSE NOT PUBLIC")
+    if e.working is not None and e.working.cap_override:
+        flags.append("ABOVE PROTOCOL CAP")
     calculated = "" if e.not_public else clean(patient_dose_text(e))
     unresolved = e.working.unresolved if e.working is not None else None
     return {
@@ -254,11 +265,15 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
                              "do not give from this sheet without the full protocol")
             if e.status != "planned":
                 flags.append(f"{e.status.upper()}: {drug_name(e, table)} ({clean(e.status_reason)})")
+            if e.working is not None and e.working.cap_override:
+                flags.append(f"{drug_name(e, table)}: {e.working.cap_override}")
         running = [
             f"{drug_name(e, table)} {_written(e)} {e.route or ''} since {e.date.isoformat()}, "
             f"last day {e.end_date.isoformat()}"
             for e in continuous if e.date < d <= e.end_date
         ]
+        # a patient outside the protocol's eligibility: said on every page a nurse gives from
+        flags.extend(w for w in tl.warnings if w.startswith("OUTSIDE ELIGIBILITY"))
         page = {
             "kind": "day", "date": long_date(d), "iso": d.isoformat(), "where": clean(_where(evs)),
             "cycle": first.cycle, "day": first.day, "phase": clean(first.phase),
@@ -379,9 +394,10 @@ def _amount(dose: float | None, unit: str | None, e: DoseEvent) -> tuple[float, 
     if dose is None or not unit:
         return None
     if unit.endswith("/day") and e.continuous:
-        days = (e.end_date - e.date).days + 1
+        # the infusion's length, not its calendar days: mesna over 69 h is 2.875 days of its rate
+        minutes = e.duration_minutes or ((e.end_date - e.date).days + 1) * 1440
         base = unit[: -len("/day")]
-        return dose * days, base, f"{format_dose(dose, unit)} × {days} days"
+        return round(dose * minutes / 1440, 6), base, f"{format_dose(dose, unit)} × {infusion_length(e)}"
     return dose, unit, format_dose(dose, unit)
 
 
@@ -419,6 +435,8 @@ def _cumulative(tl: Timeline, chosen, table) -> list[dict[str, Any]]:
         if e.uid in sheet_uids:
             row["sheet"].append(written)
         calc = _amount(e.patient_dose, e.patient_unit, e) if not e.not_public else None
+        if calc is not None and e.working is not None and e.working.total is not None:
+            calc = (e.working.total, e.working.total_unit, calc[2])  # the total as prepared (3,295 mg)
         row["calc"].append(calc)
     out = []
     for row in keyed.values():
@@ -455,7 +473,8 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
             "measurement": clean(w.measurement) if w else "",
             "formula": clean(w.formula) if w else "",
             "unrounded": format_number(w.unrounded) if w and w.unrounded is not None else "",
-            "adjust": [clean(x) for x in ((w.band, w.cap, w.rounding, w.modification) if w else ()) if x],
+            "adjust": [clean(x) for x in ((w.band, w.cap, w.rounding, w.modification, w.total_text) if w else ())
+                       if x],
             "change": (f"{'+' if w.change_percent > 0 else ''}{format_number(w.change_percent, 1)} %"
                        if w and w.change_percent is not None else ""),
             "final": clean(final), "not_public": e.not_public,

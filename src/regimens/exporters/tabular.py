@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+from regimens.dosing.doses import duration_text
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, ismp_clean
 from regimens.schedule.timeline import Timeline
 
@@ -82,7 +83,10 @@ def to_csv(tl: Timeline) -> bytes:
     for e in tl.events:
         row = e.to_dict()
         if row["working"]:
-            row["working"] = row["working"]["formula"]
+            # the whole working in one cell: a capped, held or above-cap dose says so in CSV too
+            steps = row["working"]
+            row["working"] = "; ".join(steps[k] for k in ("formula", "band", "cap", "modification", "rounding",
+                                                             "total_text", "unresolved") if steps.get(k))
         w.writerow({k: _csv_value(row[k]) for k in CSV_FIELDS})
     return ismp_clean(buf.getvalue()).encode("utf-8")
 
@@ -124,7 +128,17 @@ def patient_dose_text(e) -> str:
         return ""
     if e.patient_dose is None:
         return ""
-    return format_dose(e.patient_dose, e.patient_unit)
+    text = format_dose(e.patient_dose, e.patient_unit)
+    w = e.working
+    if w is not None and w.total is not None and w.total_unit != e.patient_unit:
+        # a rate is shown with what the whole infusion holds (mesna 1,146 mg/day over 69 h)
+        text += f" ({format_dose(w.total, w.total_unit)} over {infusion_length(e)})"
+    return text
+
+
+def infusion_length(e) -> str:
+    """`69 h`, `24 h`, `7 days` for a continuous infusion's duration_minutes."""
+    return duration_text(e.duration_minutes or 0)
 
 
 TABLE_COLUMNS = ("date", "time", "cycle", "day", "what", "dose", "route", "patient dose", "note")

@@ -204,8 +204,9 @@ def compiled(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None
     """The protocol's timeline for the plan (delays, holds, doses) before moves and records."""
     tl = compile_timeline(pf, plan.to_request(**request_extra))
     measurements, mods = plan.dosing()
-    if measurements is not None or mods:
-        tl = resolve_doses(tl, measurements, mods, rounding or load_rules())
+    overrides = plan.cap_override_list()
+    if measurements is not None or mods or overrides:
+        tl = resolve_doses(tl, measurements, mods, rounding or load_rules(), overrides, plan.confirmed_outside)
     return tl
 
 

@@ -17,10 +17,11 @@ from datetime import date
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
-from regimens.dosing.doses import Modification, parse_modification
+from regimens.dosing.doses import CapOverride, Modification, parse_cap_override, parse_modification
+from regimens.dosing.measurements import parse_height, parse_weight
 from regimens.errors import PlanError, ProtocolError, RequestError
 from regimens.notation.ismp import format_number
 from regimens.plans.records import (
@@ -59,10 +60,37 @@ class PlanMeasurements(_Frozen):
     measured_on: date | None = None
     bsa_formula: str = DEFAULT_FORMULA
     bsa_cap: float | None = Field(default=None, gt=0)
+    height_given: str | None = None
+    """The height as written when it was not in cm (`5 ft 9 in`); height_cm holds the conversion."""
+    weight_given: str | None = None
+    """The weight as written when it was not in kg (`154 lb`)."""
+    confirmed: str | None = None
+    """Why a measurement far outside the growth reference for the age is right (docs/dosing.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _units(cls, data: Any) -> Any:
+        # a plan file may say `weight_kg: 154 lb` or `height_cm: 5ft9in`: converted, and the
+        # written value kept beside the number (bare numbers stay kg and cm)
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, given, parse in (("height_cm", "height_given", parse_height), ("weight_kg", "weight_given", parse_weight)):
+            if isinstance(data.get(key), str):
+                try:
+                    q = parse(data[key], key)
+                except RequestError as exc:
+                    raise ValueError(str(exc)) from None
+                data[key] = q.value
+                if q.converted:
+                    data[given] = q.given
+        return data
 
     def to_measurements(self) -> Measurements:
         return Measurements(self.height_cm, self.weight_kg, self.bsa_m2, self.age_years,
-                            self.measured_on, self.bsa_formula, self.bsa_cap)
+                            self.measured_on, self.bsa_formula, self.bsa_cap,
+                            height_given=self.height_given, weight_given=self.weight_given,
+                            confirmed=self.confirmed)
 
 
 class PlanModification(_Frozen):
@@ -75,6 +103,18 @@ class PlanModification(_Frozen):
     def to_modification(self) -> Modification:
         at = f"@{self.from_cycle}" if self.from_cycle else ""
         return parse_modification(f"{self.drug}={self.change}{at}", self.reason)
+
+
+class PlanCapOverride(_Frozen):
+    """A dose of `drug` may go above the protocol cap from `from_cycle` on (docs/dosing.md#caps)."""
+
+    drug: str = Field(min_length=1)
+    from_cycle: str | None = None
+    reason: str = Field(min_length=1)
+
+    def to_override(self) -> CapOverride:
+        at = f"@{self.from_cycle}" if self.from_cycle else ""
+        return parse_cap_override(f"{self.drug}{at}", self.reason)
 
 
 class PlanChange(_Frozen):
@@ -108,6 +148,11 @@ class Plan(_Frozen):
     """selector (uid, cycle_id, cycle_id:day, cycle_id:day:drug) → reason."""
     hold: dict[str, str] = {}
     modifications: tuple[PlanModification, ...] = ()
+    cap_overrides: tuple[PlanCapOverride, ...] = ()
+    """Named decisions to give a dose above the protocol's cap; never implied by a modification."""
+    confirmed_outside: dict[str, str] = {}
+    """Eligibility limit id (protocol `eligibility`) → why doses are calculated although the patient
+    is outside it (`--confirm-outside weight --reason ...`)."""
     revision: int = Field(default=1, ge=1)
     history: tuple[PlanChange, ...] = ()
     # treatment as it really happens (plans/records.py, applied by plans/changes.py)
@@ -126,6 +171,9 @@ class Plan(_Frozen):
     def dosing(self) -> tuple[Measurements | None, list[Modification]]:
         m = self.measurements.to_measurements() if self.measurements else None
         return m, [x.to_modification() for x in self.modifications]
+
+    def cap_override_list(self) -> list[CapOverride]:
+        return [x.to_override() for x in self.cap_overrides]
 
 
 # --- reading and writing --------------------------------------------------------------------
@@ -158,6 +206,7 @@ def load_plan(text: str, name: str) -> Plan:
         raise PlanError(f"{name}: {where}: {msg}") from None
     try:  # measurements and modifications are checked now, not when a dose is calculated
         plan.dosing()
+        plan.cap_override_list()
     except RequestError as exc:
         raise PlanError(f"{name}: {exc}") from None
     return plan
@@ -207,6 +256,11 @@ class Given:
     omit: Mapping[str, str] = field(default_factory=dict)
     hold: Mapping[str, str] = field(default_factory=dict)
     modifications: tuple[PlanModification, ...] = ()
+    cap_overrides: tuple[PlanCapOverride, ...] = ()
+    confirmed_outside: Mapping[str, str] = field(default_factory=dict)
+    height_given: str | None = None
+    weight_given: str | None = None
+    confirm_measurements: str | None = None
     height_cm: float | None = None
     weight_kg: float | None = None
     bsa_m2: float | None = None
@@ -226,14 +280,19 @@ def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | 
     height or weight given replace a directly given BSA. The date measured comes from the command
     line when any of height/weight/BSA is given. Age, formula and BSA cap are taken one by one."""
     base = old.model_dump() if old else {}
+    if any(v is not None for v in (g.bsa_m2, g.height_cm, g.weight_kg, g.age_years)):
+        base["confirmed"] = None  # a confirmation is for the values it was given with
     if g.bsa_m2 is not None:
-        base.update(height_cm=g.height_cm, weight_kg=g.weight_kg, bsa_m2=g.bsa_m2, measured_on=g.measured_on)
+        base.update(height_cm=g.height_cm, weight_kg=g.weight_kg, bsa_m2=g.bsa_m2, measured_on=g.measured_on,
+                    height_given=g.height_given, weight_given=g.weight_given)
     elif g.height_cm is not None or g.weight_kg is not None:
         base.update(bsa_m2=None, measured_on=g.measured_on)
         if g.height_cm is not None:
-            base["height_cm"] = g.height_cm
+            base.update(height_cm=g.height_cm, height_given=g.height_given)
         if g.weight_kg is not None:
-            base["weight_kg"] = g.weight_kg
+            base.update(weight_kg=g.weight_kg, weight_given=g.weight_given)
+    if g.confirm_measurements is not None:
+        base["confirmed"] = g.confirm_measurements
     elif g.measured_on is not None:
         base["measured_on"] = g.measured_on
     for key, value in (("age_years", g.age_years), ("bsa_formula", g.bsa_formula), ("bsa_cap", g.bsa_cap)):
@@ -246,7 +305,9 @@ def _measurements(old: PlanMeasurements | None, g: Given) -> PlanMeasurements | 
         raise RequestError(f"unknown BSA formula {base['bsa_formula']!r}; use one of {', '.join(FORMULAS)}")
     # plausibility first: its messages say what is wrong and how to fix it (0, -3, nan, 1.8 m)
     Measurements(base.get("height_cm"), base.get("weight_kg"), base.get("bsa_m2"), base.get("age_years"),
-                 base.get("measured_on"), base["bsa_formula"], base.get("bsa_cap"))
+                 base.get("measured_on"), base["bsa_formula"], base.get("bsa_cap"),
+                 height_given=base.get("height_given"), weight_given=base.get("weight_given"),
+                 confirmed=base.get("confirmed"))
     return PlanMeasurements.model_validate(base)
 
 
@@ -280,6 +341,8 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
         "omit": {**old.omit, **g.omit},
         "hold": {**old.hold, **g.hold},
         "modifications": tuple(old.modifications) + tuple(g.modifications),
+        "cap_overrides": tuple(old.cap_overrides) + tuple(g.cap_overrides),
+        "confirmed_outside": {**old.confirmed_outside, **g.confirmed_outside},
         "measurements": _measurements(old.measurements, g),
     })
 
@@ -312,6 +375,9 @@ def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:
     parts += [f"omit {k} ({v})" for k, v in g.omit.items()] + [f"hold {k} ({v})" for k, v in g.hold.items()]
     parts += [f"modify {m.drug}={m.change}{'@' + m.from_cycle if m.from_cycle else ''} ({m.reason})"
               for m in g.modifications]
+    parts += [f"confirm outside eligibility {k} ({v})" for k, v in g.confirmed_outside.items()]
+    parts += [f"exceed cap {o.drug}{'@' + o.from_cycle if o.from_cycle else ''} ({o.reason})"
+              for o in g.cap_overrides]
     parts += [f"choose {k}={v}" for k, v in g.choices.items()]
     for label, value in (("start", g.start), ("arm", g.arm), ("start-at", g.start_at)):
         if value is not None:

@@ -96,6 +96,12 @@ def _sources(p: Protocol) -> Iterator[Problem]:
         yield from need(("phases", pid, "source"), ph.source)
     for i, arm in enumerate(p.arms):
         yield from need(("arms", i, "source"), arm.source)
+    ids: set[str] = set()
+    for i, lim in enumerate(p.eligibility):
+        yield from need(("eligibility", i, "source"), lim.source)
+        if lim.id in ids:
+            yield ("eligibility", i, "id"), f"duplicate eligibility id {lim.id!r}"
+        ids.add(lim.id)
 
 
 def _decisions(p: Protocol) -> Iterator[Problem]:
@@ -166,8 +172,11 @@ def _courses(p: Protocol) -> Iterator[Problem]:
                     yield path + ("doses",), (
                         f"{item.doses} doses every {item.every_hours} h do not fit days {item.days}"
                     )
-            if item.continuous and item.over:
-                yield path + ("over",), "a continuous infusion runs over its days; remove `over`"
+            if item.continuous and item.over and len(days) != 1:
+                yield path + ("over",), (
+                    "a continuous infusion with `over` starts on one listed day and runs that long;"
+                    " list one day, or remove `over` to run over the listed days"
+                )
             if item.over and item.event:
                 yield path + ("over",), "`over` is for administrations"
             if item.over and parse_duration(item.over) > 7 * 1440:

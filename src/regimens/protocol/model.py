@@ -266,7 +266,9 @@ class Item(Frozen):
     over: str | None = None
     """Infusion duration: `15 min`, `3 h`, `24 h`."""
     continuous: bool = False
-    """One continuous infusion across each run of consecutive listed days (blinatumomab 1-28)."""
+    """One continuous infusion across each run of consecutive listed days (blinatumomab 1-28); with
+    `over`, one infusion of that length from the listed day (mesna over 69 h, doxorubicin over
+    24 h). Its total over the infusion is shown beside the rate and used in cumulative sums."""
     span: bool = False
     """Non-drug event shown once across its days (hospitalization days 1-3)."""
     premedication: Premedication | None = None
@@ -328,10 +330,11 @@ class Item(Frozen):
             raise ValueError("use either `every_hours`/`doses` or `times_per_day`, not both")
         if self.continuous and (self.every_hours or self.times_per_day):
             raise ValueError("a continuous infusion has no separate dose times")
-        if self.continuous and self.dose and self.dose.unit and not units.per_day(
+        if self.continuous and self.dose and self.dose.unit and not self.over and not units.per_day(
             units.lookup(self.dose.unit)
         ):
-            raise ValueError("a continuous infusion is dosed per day (mcg/day, mcg/m2/day)")
+            raise ValueError("a continuous infusion is dosed per day (mcg/day, mcg/m2/day), or as a"
+                             " total with `over` (50 mg/m2 over 24 h)")
         return self
 
     @property
@@ -434,6 +437,42 @@ class Arm(Frozen):
     the schedule's last event, which then says that treatment continues per the treating team."""
 
 
+class EligibilityLimit(Frozen):
+    """A patient limit the record states (an exclusion or inclusion criterion), as data: a patient
+    for whom a condition holds is outside the study (NCT03114865: "Weight <45 kg" excluded). Every
+    output warns, and patient doses are refused without a named confirmation (docs/dosing.md)."""
+
+    id: ID
+    """Name used to confirm it: `--confirm-outside weight`."""
+    weight_kg_lt: float | None = Field(default=None, gt=0)
+    weight_kg_ge: float | None = Field(default=None, gt=0)
+    age_lt: float | None = Field(default=None, ge=0)
+    age_ge: float | None = Field(default=None, ge=0)
+    criterion: str = Field(min_length=1)
+    """The record's words (`Exclusion: Weight <45 kg`)."""
+    consequence: str = Field(min_length=1)
+    """What it means for the doses of this file, e.g. that the flat adult doses do not apply."""
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> EligibilityLimit:
+        if all(v is None for v in (self.weight_kg_lt, self.weight_kg_ge, self.age_lt, self.age_ge)):
+            raise ValueError("a limit needs a condition: weight_kg_lt/ge or age_lt/ge (outside when it holds)")
+        return self
+
+    def outside(self, weight_kg: float | None, age_years: float | None) -> str | None:
+        """`weight 40 kg < 45 kg` when the patient is outside by this limit; None when inside or unknown."""
+        for value, bound, op, what, unit in (
+            (weight_kg, self.weight_kg_lt, "<", "weight", "kg"), (weight_kg, self.weight_kg_ge, ">=", "weight", "kg"),
+            (age_years, self.age_lt, "<", "age", "years"), (age_years, self.age_ge, ">=", "age", "years"),
+        ):
+            if value is None or bound is None:
+                continue
+            if (value < bound) if op == "<" else (value >= bound):
+                return f"{what} {value:g} {unit} {op} {bound:g} {unit}"
+        return None
+
+
 class Protocol(Frozen):
     """A regimen definition: everything needed to compile a schedule, and where it came from."""
 
@@ -454,6 +493,8 @@ class Protocol(Frozen):
     arms: tuple[Arm, ...] = Field(min_length=1)
     default_arm: str | None = None
     """The arm used when `--arm` is omitted; only for single-arm studies."""
+    eligibility: tuple[EligibilityLimit, ...] = ()
+    """Patient limits the record states (weight, age), each with its source."""
     notes: str | None = None
 
     def source_keys(self) -> set[str]:

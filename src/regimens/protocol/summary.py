@@ -134,6 +134,11 @@ def show_text(pf: ProtocolFile, tall_man=None) -> str:
             out.append(f"     - {_item_line(item, tall_man)}")
             if item.note:
                 out += _wrap(f"note: {item.note}", "         ")
+    if p.eligibility:
+        out += ["", "ELIGIBILITY LIMITS (outside one: no patient dose without --confirm-outside ID --reason)"]
+        for lim in p.eligibility:
+            out.append(f"  {lim.id}: {lim.criterion} <{lim.source}>")
+            out += _wrap(f"means: {lim.consequence}", "     ")
     if p.decisions:
         out += ["", "DECISIONS (--choose NAME=VALUE)"]
         for name, d in p.decisions.items():

@@ -38,6 +38,15 @@ class DoseWorking:
     """Total change from the unrounded calculated dose, in percent."""
     unresolved: str | None = None
     """Why no patient dose was calculated (a weight, age or BSA not given, a band not public)."""
+    cap_held: str | None = None
+    """A modification or a rounding step that would have gone above the cap, held at the cap."""
+    cap_override: str | None = None
+    """The dose is above the protocol cap by a named cap override (with its reason)."""
+    total: float | None = None
+    """Continuous infusion: the amount over the whole infusion (rate × length), in total_unit."""
+    total_unit: str | None = None
+    total_text: str | None = None
+    """e.g. `total over the infusion: 1,146 mg/day × 69 h = 3,294.75 mg ≈ 3,295 mg`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +181,11 @@ class DoseEvent:
                 "modification": w.modification,
                 "change_percent": w.change_percent,
                 "unresolved": w.unresolved,
+                "cap_held": w.cap_held,
+                "cap_override": w.cap_override,
+                "total": _num(w.total),
+                "total_unit": w.total_unit,
+                "total_text": w.total_text,
             },
             "note": self.note,
             "source": self.source,
@@ -215,6 +229,8 @@ class Timeline:
     measurements: Any = None
     """The patient's measurements when doses were calculated (dosing.Measurements)."""
     revision: int = 0
+    eligibility: tuple[Any, ...] = ()
+    """The protocol's EligibilityLimits (protocol.model), checked when patient doses are calculated."""
 
     def with_events(self, events: tuple[DoseEvent, ...], **changes: Any) -> Timeline:
         return replace(self, events=events, **changes)

@@ -66,6 +66,7 @@ def compile(pf: ProtocolFile, request: ScheduleRequest) -> Timeline:
         start=cycles[0].start if cycles else request.start,
         cycles=tuple(cycles),
         events=tuple(events),
+        eligibility=p.eligibility,
         warnings=tuple(warnings),
         continues=f"{CONTINUES_TITLE}: {continues}" if continues else None,
         citations=tuple((s.key, tuple(full_citation(p, s.key))) for s in p.sources),

@@ -132,9 +132,11 @@ def _place(p: Protocol, pf: ProtocolFile, slot: _Slot, cyc: Cycle, choices: dict
         elif item.continuous:
             for a, b in runs(days):
                 start = datetime.combine(at(a, None)[0], first_time)
-                minutes = (b - a + 1) * 1440
+                # `over` gives the length (mesna 69 h); otherwise 24 h for each listed day
+                minutes = parse_duration(item.over) if item.over else (b - a + 1) * 1440
                 end = start + timedelta(minutes=minutes)
-                out.append(DoseEvent(uid="", date=start.date(), end_date=at(b, None)[0],
+                last = end.date() if item.over else at(b, None)[0]
+                out.append(DoseEvent(uid="", date=start.date(), end_date=last,
                                      time=start.time(), end_time=end.time(), day=a,
                                      duration_minutes=minutes, continuous=True, **common))
         elif item.every_hours:
