@@ -50,6 +50,12 @@ def _finite(x: float, what: str, text: str) -> float:
     return x
 
 
+def _decimal_comma(raw: str, what: str) -> None:
+    # `80,5` as European keyboards write it: say what to type instead of "not a weight".
+    if re.fullmatch(r"\d+,\d+\s*[a-zA-Z']*", raw):
+        raise RequestError(f"{what} {raw!r}: use a decimal point ({raw.replace(',', '.')})")
+
+
 def parse_weight(text: str | float, what: str = "--weight") -> Quantity:
     """`70`, `70kg`, `154lb`, `154 lbs`, `3500 g` → kilograms."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -57,6 +63,7 @@ def parse_weight(text: str | float, what: str = "--weight") -> Quantity:
     raw = str(text).strip()
     m = _WEIGHT.match(raw)
     if not m:
+        _decimal_comma(raw, what)
         raise RequestError(f"{what} {raw!r} is not a weight; write kilograms (70 or 70kg) or pounds (154lb)")
     n = _finite(float(m.group(1)), what, raw)
     unit = (m.group(2) or "kg").lower()
@@ -81,6 +88,7 @@ def parse_height(text: str | float, what: str = "--height") -> Quantity:
                         f"{format_number(ft)} ft {format_number(inch)} in", True)
     m = _HEIGHT_ONE.match(raw)
     if not m:
+        _decimal_comma(raw, what)
         raise RequestError(f"{what} {raw!r} is not a height; write centimetres (175 or 175cm), metres (1.75m),"
                            " inches (69in) or feet and inches (5ft9in)")
     n = _finite(float(m.group(1)), what, raw)

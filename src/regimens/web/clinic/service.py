@@ -15,7 +15,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -216,10 +216,17 @@ def verify(rev: Revision, verifier) -> Revision:
         if tp.latest_number != rev.number:
             raise VerificationError(f"revision {rev.number} is no longer the newest (revision"
                                     f" {tp.latest_number} is): verify that one")
+        now = timezone.now()
+        previous = tp.released.verified_at if tp.released_id and tp.released.verified_at else None
+        if previous is not None and now.replace(microsecond=0) <= previous.replace(microsecond=0):
+            # Feeds send Last-Modified to the second and answer a matching If-Modified-Since with
+            # 304: a newer verified revision must be at least a second later, or a subscriber that
+            # polled in between would keep the old schedule.
+            now = previous.replace(microsecond=0) + timedelta(seconds=1)
         try:
             with transaction.atomic():
                 n = Revision.objects.filter(id=rev.id, verified_by__isnull=True).update(
-                    verified_by=verifier, verified_at=timezone.now(), verified_digest=current)
+                    verified_by=verifier, verified_at=now, verified_digest=current)
         except IntegrityError:  # the database's own rule: verifier is not the author
             raise VerificationError("you wrote this revision: a second pharmacist must verify it") from None
         if not n:
