@@ -50,16 +50,33 @@ def _sheet(tl, kind):
 
 def test_every_output_says_it(timeline):
     tl = timeline("nct03114865")
-    events = json.loads(to_json(tl))
+    events = json.loads(to_json(tl))["events"]
+    assert json.loads(to_json(tl))["timeline"]["continues"] == tl.continues and tl.continues
     assert events[-1]["title"] == TITLE and events[-1]["date"] == "2027-03-29"
     rows = list(csv.DictReader(io.StringIO(to_csv(tl).decode())))
     assert rows[-1]["title"] == TITLE and "not public" in rows[-1]["note"]
     cal = icalendar.Calendar.from_ical(to_ics(tl, IcsOptions(tz="America/Chicago"), GEN))
-    last = [ev for ev in cal.walk("VEVENT") if TITLE in str(ev["SUMMARY"])]
+    # the patient calendar says it in plain words (a phone shows 40 characters), staff as titled
+    last = [ev for ev in cal.walk("VEVENT") if str(ev["SUMMARY"]) == "Treatment continues as your team decides"]
     assert len(last) == 1 and last[0].start == date(2027, 3, 29)
+    staff = icalendar.Calendar.from_ical(to_ics(tl, IcsOptions(tz="America/Chicago", audience="staff"), GEN))
+    last = [ev for ev in staff.walk("VEVENT") if str(ev["SUMMARY"]).startswith(TITLE)]
+    assert len(last) == 1 and last[0].start == date(2027, 3, 29)
+    assert "total number of cycles is not public" in str(last[0]["DESCRIPTION"]).replace("\n", " ")
     assert "Not the end of treatment" in str(cal["X-WR-CALDESC"]) or "Not the end of treatment" in str(
         cal.get("DESCRIPTION", ""))
     for kind in ("nurse", "pharmacist"):
         html = _sheet(tl, kind)
         assert "Not the end of treatment" in html and "total number of cycles is not public" in html, kind
     assert "Your treatment does not end with this calendar" in _sheet(tl, "patient")
+
+
+def test_patient_calendar_says_it_in_the_patients_language(timeline):
+    from regimens.language.site import patient_language
+
+    # nct03114865 ends after cycle 2 (seed-004: total cycles not public): day 43 = 2027-03-29
+    tl = timeline("nct03114865")
+    en = render_html(tl, Selection(), SheetOptions(kind="patient"), GEN)
+    assert "Treatment continues as your team decides" in en and TITLE not in en
+    es = render_html(tl, Selection(), SheetOptions(kind="patient", language=patient_language("es")), GEN)
+    assert "El tratamiento continúa según decida su equipo" in es and "Treatment continues" not in es

@@ -26,7 +26,7 @@ def test_it_cytarabine_on_a_sunday_is_flagged(timeline):
     assert mtx.weekend is None
     # nothing but procedures is flagged (oral dexamethasone on the same Sunday is not)
     assert all(e.route == "IT" or e.kind == "procedure" for e in tl.events if e.weekend)
-    assert [r["weekend"] for r in json.loads(to_json(tl)) if r["date"] == "2027-01-10" and r["route"] == "IT"] == ["Sunday"]
+    assert [r["weekend"] for r in json.loads(to_json(tl))["events"] if r["date"] == "2027-01-10" and r["route"] == "IT"] == ["Sunday"]
 
 
 def test_staff_sheets_say_so_and_the_patient_calendar_does_not(timeline):

@@ -469,7 +469,7 @@ def test_cytarabine_3_g_is_labelled_as_classic_hyper_cvad(timeline, run_cli):
     tl = timeline(P)
     ara = [e for e in tl.administrations() if e.drug == "cytarabine" and e.route == "IV"]
     assert ara[0].date == date(2027, 1, 26) and ara[0].time == time(9)
-    row = json.loads(to_json(tl))
+    row = json.loads(to_json(tl))["events"]
     ara_json = [r for r in row if r["drug"] == "cytarabine" and r["route"] == "IV"]
     assert {r["dose_reference"] for r in ara_json} == {"classic hyper-CVAD"}
     assert "classic hyper-CVAD" in to_csv(tl).decode()

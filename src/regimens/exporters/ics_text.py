@@ -22,11 +22,13 @@ from datetime import date, datetime
 
 from regimens.exporters.tabular import reference_label
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
+from regimens.schedule.compiler.ending import CONTINUES_TITLE
 from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
 
 AUDIENCES = ("patient", "staff", "minimal")
 SHORT_NOT_PUBLIC = "dose not public"
 TITLE_MAX = 40
+PATIENT_CONTINUES = "Treatment continues as your team decides"  # the final event of an open end
 """Characters of a patient title before the cycle and day (what a phone's lock screen shows)."""
 _STAFF_MAX = 90
 _STATUS_PREFIX = {"omitted": "OMITTED: ", "held": "HELD: "}
@@ -210,6 +212,9 @@ def summary(e: DoseEvent, lb: Labels, *, last_day: int | None = None, part: Part
     title = status + _patient_title(e, lb, part=part, every=every, today=today)
     if e.kind == "gate" and next_element(e):
         return ismp_clean(title)  # "Block 2 starts when your team says": no cycle of its own
+    if e.kind == "milestone" and e.title == CONTINUES_TITLE:
+        # in plain words that fit a phone, and no "cycle 2, day 43": it is not a day of a cycle
+        return PATIENT_CONTINUES
     return ismp_clean(f"{fit(title)} · {where(e, lb, last_day)}")
 
 
@@ -520,6 +525,8 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str
             lines.append(f"24-hour number: {phone}")
         if tl.warnings and audience == "patient":
             lines.append("Some dates are not known yet: your care team will tell you.")
+        if tl.continues:
+            lines.append("Not the end of treatment: it continues after this calendar as your care team decides.")
         lines.append(_CARE)
         return ismp_clean("\n".join(lines))
     lines += [

@@ -15,6 +15,7 @@ from regimens.exporters.sheet_views import GIVEN, MONTHS, WEEKDAYS, long_date
 from regimens.language.catalogs import Translator, language
 from regimens.language.site import N_
 from regimens.notation.ismp import display_drug, format_dose, ismp_clean
+from regimens.schedule.compiler.ending import CONTINUES_TITLE
 from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
 
 ROUTE_WORDS = {
@@ -26,7 +27,8 @@ ROUTE_WORDS = {
 # their translation (WORDS[key]), so the priority order is the same in every language.
 WORDS = {"Clinic": N_("Clinic"), "Take": N_("Take"), "Pump": N_("Pump"), "Hospital": N_("Hospital"),
          "Blood test": N_("Blood test"), "Start": N_("Start"), "Rest": N_("Rest"),
-         "Clinic visit": N_("Clinic visit"), "Check-up": N_("Check-up"), "Procedure": N_("Procedure")}
+         "Clinic visit": N_("Clinic visit"), "Check-up": N_("Check-up"), "Procedure": N_("Procedure"),
+         "Continues": N_("Treatment continues as your team decides")}
 ORAL = ("PO", "ORAL")
 # What a patient most needs to see in a crowded day square comes first.
 PRIORITY = {"Clinic": 0, "Pump": 1, "Take": 2, "Hospital": 3, "Blood test": 4, "Start": 6, "Rest": 7}
@@ -94,6 +96,9 @@ def _day_items(d: date, events: list[DoseEvent], table, continued: set[str] = fr
         elif e.date == d:
             if e.kind in ("lab", "visit", "assessment", "procedure", "gate"):
                 clinic = True
+            if e.kind == "milestone" and e.title == CONTINUES_TITLE:  # an open end, in plain words
+                items.append({"word": "Continues", "text": ""})
+                continue
             items.append({"word": LABELS.get(e.kind) or ismp_clean(e.title), "text": ""})  # a title stays as written
     if given:
         firsts.append({"word": "Clinic", "text": ", ".join(dict.fromkeys(given))})

@@ -10,7 +10,13 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from regimens.exporters.tabular import dose_as_written, infusion_length, patient_dose_text, weekend_flag
+from regimens.exporters.tabular import (
+    dose_as_written,
+    infusion_length,
+    patient_dose_text,
+    reference_label,
+    weekend_flag,
+)
 from regimens.notation.ismp import (
     NOT_PUBLIC_TEXT,
     display_drug,
@@ -140,11 +146,16 @@ def _duration(e: DoseEvent) -> str:
     return ""
 
 
-def _written(e: DoseEvent) -> str:
-    text = dose_as_written(e)
+def _written(e: DoseEvent, *, label: bool = True) -> str:
+    """The dose as written, its total beside a rate, the reference-regimen label (unless the
+    caller shows it elsewhere in the same row, as the nurse sheet does) and the cap."""
+    ref = reference_label(e)
+    text = dose_as_written(e).removesuffix(ref)
     total = None if e.not_public else _amount(e.dose, e.unit, e)
     if total is not None and total[1] != e.unit:
         text += f" ({format_dose(total[0], total[1])} over {infusion_length(e)})"
+    if label:
+        text += ref
     spec = e.dose_spec
     if spec is not None and spec.cap and not e.not_public:
         text += f" (max {format_number(spec.cap)} {format_unit(spec.cap_unit or '')})"
@@ -180,13 +191,17 @@ def _row(e: DoseEvent, table) -> dict[str, Any]:
         flags.append("DOSE NOT PUBLIC")
     if e.working is not None and e.working.cap_override:
         flags.append("ABOVE PROTOCOL CAP")
+    # the nurse table's dose column is narrow: the row is flagged and the page's banner says
+    # once whose dose it is (the long words in every row would push a day onto a second sheet)
+    if reference_label(e):
+        flags.append("REFERENCE DOSE")
     calculated = "" if e.not_public else clean(patient_dose_text(e))
     unresolved = e.working.unresolved if e.working is not None else None
     return {
         "time": e.time.strftime("%H:%M") if e.time else "",
         "drug": drug_name(e, table),
         "flags": flags,
-        "written": _written(e),
+        "written": _written(e, label=False),
         "calculated": calculated or ("NOT PUBLIC" if e.not_public else "not calculated" if unresolved else "—"),
         "route": e.route or "",
         "duration": _duration(e),
@@ -272,6 +287,11 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
             f"last day {e.end_date.isoformat()}"
             for e in continuous if e.date < d <= e.end_date
         ]
+        refs: OrderedDict[str, list[str]] = OrderedDict()
+        for e in evs:
+            if reference_label(e):
+                refs.setdefault(reference_label(e).strip()[1:-1], []).append(drug_name(e, table))
+        flags.extend(f"REFERENCE DOSE: {what} ({', '.join(dict.fromkeys(drugs))})" for what, drugs in refs.items())
         # a patient outside the protocol's eligibility: said on every page a nurse gives from
         flags.extend(w for w in tl.warnings if w.startswith("OUTSIDE ELIGIBILITY"))
         page = {
