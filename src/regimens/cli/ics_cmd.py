@@ -94,7 +94,6 @@ def _text(value: str | None) -> str | None:
 
 def part_path(pattern: str, part: str) -> str:
     """`-o cal-{part}.ics` → cal-maintenance.c1.ics; `-o cal.ics` → cal-maintenance.c1.ics."""
-    from pathlib import Path
 
     if "{part}" in pattern:
         return pattern.replace("{part}", part)
