@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from bytecode import compile_tree
 
 from regimens.errors import RegimensError
 from regimens.exporters import ics
@@ -140,6 +141,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
+    print(f"package       {compile_tree()} (byte-compiled), load average {os.getloadavg()[0]:.1f}")
     tl = longest()
     opts = ics.IcsOptions(tz=TZ)
     data = ics.to_ics(tl, opts, STAMP)
@@ -164,7 +166,7 @@ def main() -> None:
           f"{p_floor * 1000:.0f} ms CPU (best of {max(3, args.repeat // 2)}, alternated)")
     print(f"ratio         {p_ours / p_floor:.2f}x whole process (target <= 1.5x)")
     print(f"machine       {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} cores, icalendar {icalendar.__version__}")
+          f"{os.cpu_count()} cores, icalendar {icalendar.__version__}, load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Heavy modules must stay out of `--help`: they are imported inside the commands t
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import statistics
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bytecode import compile_tree
 
 REGIMENS = str(Path(sys.executable).with_name("regimens"))
 HEAVY = ("weasyprint", "jinja2", "icalendar", "pydantic", "yaml", "dateutil", "regimens.schedule.compiler",
@@ -46,6 +49,7 @@ def ratio(runs: int = RUNS) -> tuple[float, float, float]:
 
 
 def main() -> None:
+    print(f"package {compile_tree()} (byte-compiled), load average {os.getloadavg()[0]:.1f}")
     ma, mb, r = ratio()
     print(f"regimens --help        CPU median {ma * 1000:6.0f} ms")
     print(f"python -c 'import click' CPU median {mb * 1000:4.0f} ms")
@@ -76,6 +80,7 @@ def main() -> None:
     print("\nlargest top-level imports of `regimens --help` (cumulative):")
     for us, _, name in top:
         print(f"  {us / 1000:7.1f} ms  {name}")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     print(f"\nmodules imported: {len(names)}; heavy modules imported: {', '.join(heavy) or 'none'}")
     if heavy:
         sys.exit(1)

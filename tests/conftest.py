@@ -19,6 +19,20 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _protocol_cache(tmp_path_factory):
+    """Validated protocols are cached in a folder of this test run (protocol/cache.py), not in the
+    user's cache folder; every command after the first load of a file reads it from there, so
+    the golden and byte-identity tests run on cached protocols. REGIMENS_CACHE_DIR set by the
+    caller (empty: no cache) is kept."""
+    if "REGIMENS_CACHE_DIR" in os.environ:
+        yield
+        return
+    os.environ["REGIMENS_CACHE_DIR"] = str(tmp_path_factory.mktemp("protocol-cache"))
+    yield
+    os.environ.pop("REGIMENS_CACHE_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return Catalog()

@@ -72,6 +72,8 @@ class BatchContext:
     generated_at: datetime
     tz: str | None = None
     """Clinic time zone for calendars (None: no `ics` output possible)."""
+    cache_dir: str | None = None
+    """Parse cache of validated protocols (protocol/cache.py); None: parse in every worker."""
 
 
 def available_kinds() -> tuple[str, ...]:
@@ -268,11 +270,14 @@ def in_column_words(message: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _protocol(protocols_dir: str | None, ref: str):
-    # Parsing a protocol takes longer than compiling it: each worker process reads each file once.
+def _protocol(protocols_dir: str | None, ref: str, cache_dir: str | None = None):
+    # Parsing a protocol takes longer than compiling it: each worker process reads each file
+    # once, and from the parse cache when an earlier run (or worker) validated it.
+    from regimens.protocol.cache import ParseCache
     from regimens.protocol.catalog import Catalog
 
-    return Catalog(Path(protocols_dir) if protocols_dir else None).load(ref)
+    return Catalog(Path(protocols_dir) if protocols_dir else None,
+                   ParseCache(cache_dir) if cache_dir else None).load(ref)
 
 
 def output_names(row: PatientRow, ctx: BatchContext) -> list[str]:
@@ -287,7 +292,7 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
     from regimens.plans.plan import Given, merge
     from regimens.schedule.compiler import compile as compile_timeline
 
-    pf = _protocol(ctx.protocols_dir, row.protocol)
+    pf = _protocol(ctx.protocols_dir, row.protocol, ctx.cache_dir)
     m = row.measurements
     given = Given(start=row.start, arm=row.arm, choices=dict(row.choices),
                   height_cm=m.get("height_cm"), weight_kg=m.get("weight_kg"),

@@ -63,6 +63,16 @@ def _cases() -> dict[str, tuple]:
         "nct02877303-delay-sydney": ("nct02877303", None, "Australia/Sydney", {"bag_hours": 48},
                                      {"actual_starts": {"intensive.c2": date(2027, 2, 1)}}, False),
     }
+    # the patient's language (docs/languages.md): every shipped catalog, other scripts, RTL
+    from regimens.language.catalogs import SHIPPED
+    from regimens.language.site import patient_language
+
+    for code in SHIPPED:
+        cases[f"nct03114865-{code}"] = ("nct03114865", None, "America/Chicago",
+                                        {"language": patient_language(code), "phone": "555-0100"},
+                                        {"choices": {"cycles": "2"}}, False)
+    cases["nct02877303-minimal-ar"] = ("nct02877303", None, "Asia/Dubai",
+                                       {"audience": "minimal", "language": patient_language("ar")}, {}, False)
     # every shipped protocol in its last arm (test_ics.py reads every arm back with three parsers)
     for pid in Catalog().ids():
         arm = Catalog().load(pid).protocol.arms[-1].label

@@ -259,3 +259,25 @@ def test_the_command(collection, timeline, tmp_path, run_cli):
     assert code == 2 and "without a password" in err
     code, _, err = run_cli("publish", "--caldav", url, str(tmp_path / "missing.ics"))
     assert code == 2 and "missing.ics does not exist" in err
+
+
+def test_a_calendar_in_the_patients_language_replaces_the_english_one_in_place(collection, timeline):
+    """The language is the file's (`regimens ics --language`): publishing the Spanish calendar over
+    the English one rewrites every resource under its UID, with nothing created or deleted, and
+    the server then holds the Spanish words with their LANGUAGE."""
+    from regimens.language.site import patient_language
+
+    url, cal = collection
+    tl = timeline("nct03114865", start=date(2027, 3, 8))
+    events = tuple(e for e in tl.events if e.cycle == 1)[:12]
+    part = tl.with_events(events)
+    english = ics.to_ics(part, ics.IcsOptions(tz=CHI), STAMP)
+    spanish = ics.to_ics(part, ics.IcsOptions(tz=CHI, language=patient_language("es")), STAMP)
+    n = len(split_resources(english))
+    assert publish(english, url, username=USER, password=PASSWORD, sleep=Sleeps()).created == n
+    r = publish(spanish, url, username=USER, password=PASSWORD, sleep=Sleeps())
+    assert (r.created, r.updated, r.unchanged, r.deleted) == (0, n, 0, 0)
+    held = _held(cal)
+    titles = [str(p.walk("VEVENT")[0]["SUMMARY"]) for _name, p in held.values()]
+    assert any("ciclo 1, día" in t for t in titles), titles
+    assert all(p.walk("VEVENT")[0]["SUMMARY"].params.get("LANGUAGE") == "es" for _name, p in held.values())

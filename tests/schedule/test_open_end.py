@@ -79,4 +79,4 @@ def test_patient_calendar_says_it_in_the_patients_language(timeline):
     en = render_html(tl, Selection(), SheetOptions(kind="patient"), GEN)
     assert "Treatment continues as your team decides" in en and TITLE not in en
     es = render_html(tl, Selection(), SheetOptions(kind="patient", language=patient_language("es")), GEN)
-    assert "El tratamiento continúa según decida su equipo" in es and "Treatment continues" not in es
+    assert "El tratamiento sigue; su equipo decide" in es and "Treatment continues" not in es

@@ -494,3 +494,25 @@ def test_up_to_28_mcg_per_day_is_not_high_confidence(timeline):
     blina = [e for e in tl.administrations() if e.drug == "blinatumomab" and e.phase_id == "consolidation"]
     assert blina and all(e.confidence != "high" for e in blina)
     assert all(e.dose_spec.text and "up to 28 mcg/day" in e.dose_spec.text for e in blina)
+
+
+def test_patient_calendar_never_prints_a_reference_regimens_dose(timeline):
+    # adult-regimens.md §10 A5: the trial's systemic cytarabine dose is not public; 3 g/m2 is the
+    # classic hyper-CVAD value. Course B (cycle 2, 2027-01-25): cytarabine IV on days 2-3, every
+    # 12 h. Course A day 1 (2027-01-04): dexamethasone 40 mg (MD Anderson hyper-CVAD, reference).
+    import html as _html
+    import re
+    from datetime import UTC, datetime
+
+    from regimens.dosing.doses import Measurements, resolve_doses
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html
+
+    tl = resolve_doses(timeline(P), Measurements(height_cm=175, weight_kg=75, age_years=50))
+    ara = next(e for e in tl.events if e.drug == "cytarabine" and e.route == "IV")
+    # 3 g/m² × 1.9094 m² (Mosteller: sqrt(175 × 75 / 3600)) = 5.728 g, shown on staff outputs only
+    assert ara.patient_dose == 5.73 and ara.patient_unit == "g"
+    page = render_html(tl, Selection(cycle="intensive.c2"), SheetOptions(kind="patient"),
+                       datetime(2027, 1, 2, tzinfo=UTC))
+    text = re.sub(r"\s+", " ", _html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert "cytarabine" in text and "5.73 g" not in text and "3 g/m" not in text
+    assert re.search(r"cytarabine: [^.]*your team will tell you the dose", text)

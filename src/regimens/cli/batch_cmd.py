@@ -79,7 +79,7 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
     2 when any row failed. Output files are named after the `id` column, or row-NNNN.
     """
     from regimens.batch import BatchContext, default_kinds, parse_kinds, read_patients
-    from regimens.cli.pipeline import generated_at
+    from regimens.cli.pipeline import generated_at, protocol_cache_dir
 
     from regimens.errors import read_text
 
@@ -102,7 +102,8 @@ def batch_cmd(patients: str, outdir: str, outputs: str | None, tz: str | None, j
         kinds = tuple(k for k in kinds if k != "ics")
         click.echo("regimens: note: no --tz given, so no calendars (.ics); give --tz Area/City for them",
                    err=True)
-    ctx = BatchContext(protocols_dir=protocols_dir, default_outputs=kinds, generated_at=generated_at(), tz=tz)
+    ctx = BatchContext(protocols_dir=protocols_dir, default_outputs=kinds, generated_at=generated_at(), tz=tz,
+                       cache_dir=protocol_cache_dir())
     try:
         results = _run(rows, ctx, str(out), force, jobs or os.cpu_count() or 1)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, patient_language_of
 from regimens.cli.options import output_options, patient_options, schedule_options, times_options
 from regimens.errors import RegimensError
 
@@ -93,7 +94,6 @@ def _text(value: str | None) -> str | None:
 
 def part_path(pattern: str, part: str) -> str:
     """`-o cal-{part}.ics` → cal-maintenance.c1.ics; `-o cal.ics` → cal-maintenance.c1.ics."""
-    from pathlib import Path
 
     if "{part}" in pattern:
         return pattern.replace("{part}", part)
@@ -143,12 +143,18 @@ def part_path(pattern: str, part: str) -> str:
               help="Reminder lead time before the first clinic appointment of a day.")
 @click.option("--day-before-reminder", metavar="HH:MM", default="18:00", show_default=True,
               help="Reminder time, the evening before, of an all-day lab test, admission or visit.")
+@click.option("--language", "language_code", metavar="CODE", envvar="REGIMENS_LANGUAGE",
+              help="Patient and minimal wording in the patient's language: es, zh_Hans, vi, ar (see "
+                   "`regimens languages`). Staff calendars stay in the site's language.")
+@LANG_DIR
+@REVIEWS
 @output_options
 def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, reminder_minutes: int,
             all_day_reminder: str, no_reminders: bool, split: str | None, patient_label: str | None,
             tall_man_path: str | None, show_measurements: bool, audience: str, uid_salt: str | None,
             location: str | None, phone: str | None, remind: str, clinic_reminder_minutes: int,
-            day_before_reminder: str, **params) -> None:
+            day_before_reminder: str, language_code: str | None, languages_dir: str | None,
+            reviews_path: str | None, **params) -> None:
     """Export the schedule as an iCalendar (.ics) file for Google, Apple, Outlook or Thunderbird.
 
     PROTOCOL is a protocol id (see `regimens list`) or a path to a protocol file. Files larger
@@ -169,6 +175,13 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         raise click.UsageError("--split writes several files: give -o with a name pattern, e.g. -o cal-{part}.ics")
     if output and not split:
         check_writable(output, force)
+    if language_code and audience == "staff":
+        if ctx.get_parameter_source("language_code") == click.core.ParameterSource.ENVIRONMENT:
+            language_code = None  # REGIMENS_LANGUAGE set for patient outputs: staff wording stays
+        else:
+            raise click.UsageError("--language is for --audience patient or minimal: staff calendars stay "
+                                   "in the site's language")
+    lang = patient_language_of(language_code, languages_dir, reviews_path)
     zone, note = resolve_zone(tz, dict(os.environ))
     kinds = frozenset(k.strip() for k in remind.split(",") if k.strip())
     opts = ics.IcsOptions(
@@ -178,7 +191,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         tall_man=load_tall_man(tall_man_path) if tall_man_path else None,
         audience=audience, uid_salt=_text(uid_salt), location=_text(location), phone=_text(phone),
         remind=kinds, clinic_reminder_minutes=clinic_reminder_minutes,
-        day_before_reminder=parse_hhmm(day_before_reminder, "--day-before-reminder"),
+        day_before_reminder=parse_hhmm(day_before_reminder, "--day-before-reminder"), language=lang,
     )
     opts.check()
     stamp = generated_at()

@@ -79,29 +79,25 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 def _protocol_of(ctx: click.Context):
     """The protocol named on the command line so far, or None (completion never fails loudly)."""
-    import os
-
-    from regimens.protocol.catalog import from_env
+    from regimens.cli.pipeline import catalog_of
 
     # while an option waits for its value, click leaves the protocol argument in ctx.args
     ref = ctx.params.get("protocol") or next((a for a in ctx.args if not a.startswith("-")), None)
     if not ref:
         return None
     try:
-        return from_env(ctx.params.get("protocols_dir"), dict(os.environ)).load(ref)
+        return catalog_of(ctx.params.get("protocols_dir")).load(ref)
     except Exception:  # noqa: BLE001 - a half-typed command line is not an error
         return None
 
 
 def complete_protocol(ctx, param, incomplete: str):
-    import os
-
     from click.shell_completion import CompletionItem
 
-    from regimens.protocol.catalog import from_env
+    from regimens.cli.pipeline import catalog_of
 
     try:
-        ids = from_env(ctx.params.get("protocols_dir"), dict(os.environ)).ids()
+        ids = catalog_of(ctx.params.get("protocols_dir")).ids()
     except Exception:  # noqa: BLE001
         return []
     return [CompletionItem(i) for i in ids if i.startswith(incomplete.lower())]

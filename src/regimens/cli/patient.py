@@ -147,7 +147,8 @@ def timeline_of(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = N
     from regimens.plans.changes import realise
     from regimens.plans.cumulative import sheet_lines
 
-    tl, _ = realise(pf, plan, rounding or load_rules(), **request_extra)
+    # the shipped rounding rules are read only when a dose is calculated (plans/changes.compiled)
+    tl, _ = realise(pf, plan, rounding, **request_extra)
     if cumulative:
         tl = replace(tl, warnings=(*tl.warnings, *sheet_lines(tl, plan)))
     return tl

@@ -34,10 +34,31 @@ class Built:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+CACHE_ENV = "REGIMENS_CACHE_DIR"
+
+
+def protocol_cache_dir(environ: dict[str, str] | None = None) -> str | None:
+    """Where validated protocols are kept between runs (protocol/cache.py): $REGIMENS_CACHE_DIR,
+    else `protocols` in the platform's user cache folder (~/.cache/regimens on Linux). An empty
+    REGIMENS_CACHE_DIR turns the cache off."""
+    env = os.environ if environ is None else environ
+    value = env.get(CACHE_ENV)
+    if value is not None:
+        return value or None
+    from platformdirs import user_cache_dir
+
+    return os.path.join(user_cache_dir("regimens", appauthor=False), "protocols")
+
+
+def catalog_of(protocols_dir: str | None):
+    """The catalog a command reads protocols from (--protocols or $REGIMENS_PROTOCOLS; the cache)."""
+    return from_env(protocols_dir, dict(os.environ), protocol_cache_dir())
+
+
 def load_protocol(ref: str | None, protocols_dir: str | None) -> ProtocolFile:
     if not ref:
         raise RegimensError("missing protocol: give a protocol id (see `regimens list`) or a .yaml path")
-    catalog = from_env(protocols_dir, dict(os.environ))
+    catalog = catalog_of(protocols_dir)
     try:
         return catalog.load(ref)
     except RegimensError as exc:
@@ -84,7 +105,8 @@ def build(params: dict[str, Any]) -> Built:
         if same:
             params = {**params, "arm": same[0]}
     plan = patient.effective_plan(params, pf, saved, plan_path)
-    rounding = patient.read_rounding(params.get("rounding_path"))
+    # a site rounding file is checked now; the shipped rules are read when a dose is calculated
+    rounding = patient.read_rounding(params["rounding_path"]) if params.get("rounding_path") else None
     # lifetime-dose lines for staff sheets of a saved plan (not calendars or patient sheets)
     cumulative = saved is not None and params.get("kind") in ("pharmacist", "nurse")
     tl = patient.timeline_of(pf, plan, rounding, cumulative=cumulative, times=administration_times(params))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -14,11 +13,11 @@ import click
               help="Site protocol directory. [env: REGIMENS_PROTOCOLS]")
 def list_cmd(fmt: str, protocols_dir: str | None) -> None:
     """List the available protocols (shipped and site)."""
+    from regimens.cli.pipeline import catalog_of
     from regimens.errors import RegimensError
-    from regimens.protocol.catalog import from_env
     from regimens.protocol.summary import list_record
 
-    catalog = from_env(protocols_dir, dict(os.environ))
+    catalog = catalog_of(protocols_dir)
     records, broken = [], []
     for pid in catalog.ids():
         try:

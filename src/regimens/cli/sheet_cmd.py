@@ -48,16 +48,20 @@ from regimens.cli.output import check_writable, emit, quiet
                    "built-in US list of verified entries.")
 @click.option("--language", "language_code", metavar="CODE", envvar="REGIMENS_LANGUAGE",
               help="Patient calendar in the patient's language: es, zh_Hans, vi, ar (see `regimens languages`).")
+@click.option("--feed-url", metavar="URL",
+              help="Patient calendar: print this calendar feed link (the one the clinic service shows when "
+                   "a feed is made) as QR codes with subscribe steps. The link is private: keep it out of shared files.")
 @LANG_DIR
 @REVIEWS
 @output_options
 def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, patient_name, mrn, dob, allergies,
-          tall_man_path, language_code, languages_dir, reviews_path, output, force, **params) -> None:
+          tall_man_path, language_code, feed_url, languages_dir, reviews_path, output, force, **params) -> None:
     """Printable sheets (HTML or PDF) from a compiled timeline.
 
     \b
     regimens sheet nct03114865 --start 2027-01-04 --kind nurse --cycle 1 -o c1.pdf
     regimens sheet nct03114865 --start 2027-01-04 --kind patient -o calendar.pdf
+    regimens sheet nct03114865 --start 2027-01-04 --kind patient --feed-url https://calendar.hospital.example/feeds/TOKEN.ics -o calendar.pdf
 
     The format follows the -o extension (.pdf or .html); without -o, HTML goes to a pipe, never
     to the terminal. Patient identifiers are printed only when given.
@@ -85,6 +89,12 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
     table = load_tall_man(tall_man_path) if tall_man_path else None
     if language_code and kind != "patient":
         raise click.UsageError("--language is for --kind patient: staff sheets stay in the site's language")
+    if feed_url is not None and kind != "patient":
+        raise click.UsageError("--feed-url is for --kind patient: the feed link is printed on the patient calendar")
+    if feed_url is not None:
+        from regimens.exporters.patient_feed import links
+
+        links(feed_url)  # a malformed link is one line before any work (the message never repeats it)
     lang = patient_language_of(language_code, languages_dir, reviews_path)
     when = generated_at()
     built = build({**params, "kind": kind})  # the kind decides whether lifetime-dose lines are added
@@ -92,7 +102,7 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
         click.echo(f"regimens: warning: {w}", err=True)
     options = SheetOptions(kind=kind, layout=layout, paper=paper, patient_name=_text(patient_name),
                            mrn=_text(mrn), dob=_text(dob), allergies=_text(allergies), tall_man=table,
-                           generator=f"regimens {__version__}", language=lang)
+                           generator=f"regimens {__version__}", language=lang, feed_url=feed_url)
     html = render_html(built.timeline, Selection(cycle=cycle, phase=phase, date_from=date_from, date_to=date_to),
                        options, when)
     if fmt == "html":

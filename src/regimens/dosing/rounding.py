@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from regimens.errors import RequestError
@@ -16,7 +15,8 @@ from regimens.protocol import units
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: validators are built when first used, not at import (start-up time)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Tier(_Frozen):
@@ -78,6 +78,8 @@ class RoundingRules(_Frozen):
 
 
 def parse_rules(text: str, name: str) -> dict:
+    import yaml  # here, not at the top: most runs never read or write this kind of file
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

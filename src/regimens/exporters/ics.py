@@ -41,6 +41,7 @@ from regimens.exporters import ics_text as text
 from regimens.exporters.vtimezone import vtimezone
 from regimens.notation.ismp import plain_frequency
 from regimens.protocol.bibliography import public_text
+from regimens.language.site import N_, PatientLanguage
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
 
 PRODID = "-//regimens//regimens iCalendar export//EN"
@@ -58,10 +59,10 @@ _MINUTES_IF_UNKNOWN = {"PO": 5, "IT": 30, "ITH": 30}
 _DERIVED_MINUTES = 15
 """Start, bag change and end of a pump infusion: minutes of a nurse's time."""
 _KIND_CATEGORY = {
-    KIND_ADMINISTRATION: "Medication", KIND_PREMEDICATION: "Premedication", "phase": "Treatment phase",
-    "rest": "Treatment-free", "hospitalization": "Hospital stay", "lab": "Lab test",
-    "assessment": "Assessment", "procedure": "Procedure", "gate": "Start condition",
-    "milestone": "Milestone", "visit": "Visit",
+    KIND_ADMINISTRATION: N_("Medication"), KIND_PREMEDICATION: N_("Premedication"), "phase": N_("Treatment phase"),
+    "rest": N_("Treatment-free"), "hospitalization": N_("Hospital stay"), "lab": N_("Lab test"),
+    "assessment": N_("Assessment"), "procedure": N_("Procedure"), "gate": N_("Start condition"),
+    "milestone": N_("Milestone"), "visit": N_("Visit"),
 }
 _CLINIC_KINDS = ("visit", "procedure", "assessment")
 _STATUS_RANK = {"planned": 0, "held": 1, "omitted": 2}
@@ -99,6 +100,13 @@ class IcsOptions:
     """Lead time before the first timed clinic appointment of a day."""
     day_before_reminder: time = time(18, 0)
     """Clock time, the day before, of the reminder of an all-day lab test, admission or visit."""
+    language: PatientLanguage | None = None
+    """The patient's language for the patient and minimal wordings (docs/languages.md); None is
+    English. Staff calendars stay in the site's language."""
+
+    @property
+    def translated(self) -> bool:
+        return self.language is not None and self.language.lang.code != "en"
 
     def check(self) -> None:
         try:
@@ -118,6 +126,9 @@ class IcsOptions:
             raise RequestError(f"reminder kind {sorted(unknown)[0]!r} is not one of {', '.join(REMIND_KINDS)}")
         if self.uid_salt is not None and not self.uid_salt.strip():
             raise RequestError("the UID salt is empty; give some text unique to the patient")
+        if self.translated and self.audience == "staff":
+            raise RequestError("staff calendars stay in the site's language; --language is for the patient "
+                               "and minimal audiences")
 
 
 def _lead(minutes: int) -> vDuration | vText:
@@ -333,8 +344,15 @@ class _Builder:
     def __init__(self, tl: Timeline, opts: IcsOptions, generated: datetime, whole: Timeline):
         self.tl, self.opts = tl, opts
         self.minimal = opts.audience == "minimal"
+        tr, unreviewed = None, None
+        if opts.translated:
+            tr = opts.language.translator(html=False)
+            unreviewed = opts.language.unreviewed_lines(tr)
         self.labels = text.Labels.of(whole, opts.tall_man, "patient" if self.minimal else opts.audience,
-                                     opts.measurements)
+                                     opts.measurements, tr, unreviewed)
+        self.tr = self.labels.tr
+        # RFC 5545 §3.2.10: the language of the text of SUMMARY and DESCRIPTION, when not English
+        self._lang = {"LANGUAGE": opts.language.lang.html_lang} if opts.translated and opts.audience != "staff" else None
         self.tz = ZoneInfo(opts.tz)
         self.stamp = generated.astimezone(UTC).replace(microsecond=0)
         self.timed = False
@@ -364,14 +382,15 @@ class _Builder:
         # no METHOD: a plain calendar file (what Outlook treats as PUBLISH) needs no ORGANIZER,
         # which RFC 5546 wants with METHOD:PUBLISH and a made-up address would turn into an
         # invitation from somebody else (calendar-interop.md §3)
-        name = text.calendar_name(tl, o.patient_label, part, o.audience)
+        name = text.calendar_name(tl, o.patient_label, part, o.audience, self.tr)
         desc = self._public(text.calendar_description(tl, o.patient_label, o.tz, o.audience, o.phone,
-                                                      self.uid_words, o.measurements))
+                                                      self.uid_words, o.measurements, self.tr,
+                                                      self.labels.unreviewed))
         # vText: non-standard and RFC 7986 properties are otherwise written unescaped
         cal.add("x-wr-calname", vText(name))
-        cal.add("name", vText(name))
+        cal.add("name", self._text(name))
         cal.add("x-wr-caldesc", vText(desc))
-        cal.add("description", vText(desc))
+        cal.add("description", self._text(desc))
         cal.add("x-wr-timezone", vText(o.tz))
         cal.add("x-regimens-uids", vText(self.uid_words))
         events = _relocate_next(list(tl.events))
@@ -444,7 +463,10 @@ class _Builder:
         first, last = s.events[0], s.events[-1]
         n = len(s.events)
         if not self.labels.staff:
-            return f"{n} doses, {every}, from {text.long_day(first.date)} to {text.long_day(last.date)}"
+            lb = self.labels
+            return lb.gettext("%(n)s doses, %(every)s, from %(first)s to %(last)s") % {
+                "n": n, "every": text.every_words(every, lb), "first": text.long_day(first.date, lb),
+                "last": text.long_day(last.date, lb)}
         at = f" at {first.time:%H:%M}" if first.time else ""
         doses = f"Take-home: {n} doses, {every}{at}, days {first.day}–{last.day}"
         if first.dose_number and last.dose_number and first.doses_total:
@@ -494,7 +516,8 @@ class _Builder:
 
     def _minimal(self, events: list[DoseEvent]) -> list[Event]:
         o = self.opts
-        desc = text.minimal_description(o.phone)
+        lb = self.labels
+        desc = text.minimal_description(o.phone, lb=lb)
         visits: dict[date, _Visit] = {}
         slots: dict[tuple, list[DoseEvent]] = {}
         out: list[Event] = []
@@ -512,7 +535,7 @@ class _Builder:
             if _is_take_home(e):
                 slots.setdefault((e.date, e.time), []).append(e)
             elif e.continuous and e.time is not None:
-                ev = self._event(self._uid(e.uid), text.minimal_summary("pump"), desc, e, (e,))
+                ev = self._event(self._uid(e.uid), text.minimal_summary("pump", lb=lb), desc, e, (e,))
                 self._all_day(ev, e.date, e.end_date)
                 ev["TRANSP"] = self._transparent
                 out.append(ev)
@@ -529,9 +552,9 @@ class _Builder:
                 visit(e, self._at(e), e.duration_minutes or self._unknown_minutes(e))
             else:
                 kind = "clinic" if e.kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) else e.kind
-                words = ("Next treatment starts when your team says" if text.next_element(e)
-                         else text.minimal_summary(kind))
-                ev = self._event(self._uid(e.uid), words, text.minimal_description(o.phone, self._where(e)), e, (e,))
+                words = text.minimal_summary("next" if text.next_element(e) else kind, lb=lb)
+                ev = self._event(self._uid(e.uid), words, text.minimal_description(o.phone, self._where(e), lb), e,
+                                 (e,))
                 self._all_day(ev, e.date, e.end_date)
                 self._remind(ev, e, self._reminder_kind(e))
                 self._transp(ev, e)
@@ -549,7 +572,7 @@ class _Builder:
             evs = item.events if isinstance(item, _Series) else [item]
             planned = [e for e in evs if e.status == "planned"]
             rep = evs[0].with_(status="planned") if planned else evs[0]
-            ev = self._event(self._uid(evs[0].uid), text.minimal_summary("take-home"), desc, rep, evs)
+            ev = self._event(self._uid(evs[0].uid), text.minimal_summary("take-home", lb=lb), desc, rep, evs)
             start = self._take_home_time(ev, evs[0])
             if isinstance(item, _Series):
                 self.span.append(evs[-1].date)
@@ -566,8 +589,8 @@ class _Builder:
             status = "planned" if "planned" in v.statuses else "omitted" if v.statuses == {"omitted"} else "held"
             uid = f"{hashlib.sha256(v.key.encode()).hexdigest()[:24]}@regimens"
             stub = events[0].with_(status=status, kind="visit", route=None, continuous=False)
-            ev = self._event(self._uid(uid), text.minimal_summary("clinic", v.start),
-                             text.minimal_description(o.phone, o.location), stub, ())
+            ev = self._event(self._uid(uid), text.minimal_summary("clinic", v.start, lb),
+                             text.minimal_description(o.phone, o.location, lb), stub, ())
             ev.add("dtstart", v.start)
             ev.add("dtend", v.end)
             self.timed = True
@@ -607,11 +630,11 @@ class _Builder:
         # through Event.add() for each of thousands of events is most of the export time.
         ev = Event()
         # a calendar is patient-facing: no QD/BID/TID, even inside quoted source text
-        ev["SUMMARY"] = vText(self._public(summary))
+        ev["SUMMARY"] = self._text(self._public(summary))
         ev["UID"] = vText(uid)
         ev["DTSTAMP"] = self._stamp
         ev["SEQUENCE"] = self._sequence(members or (e,))
-        ev["DESCRIPTION"] = vText(self._public(description))
+        ev["DESCRIPTION"] = self._text(self._public(description))
         ev["CATEGORIES"] = self._category(e.kind)
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":
@@ -620,11 +643,20 @@ class _Builder:
             ev["STATUS"] = vText("TENTATIVE")
         return ev
 
+    def _text(self, value: str) -> vText:
+        """A patient text property, with its LANGUAGE when it is not English."""
+        v = vText(value)
+        if self._lang:
+            v.params.update(self._lang)
+        return v
+
     def _category(self, kind: str) -> vCategory:
         if self.minimal:
             kind = "visit" if kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) else kind
         if kind not in self._categories:
-            self._categories[kind] = vCategory([_KIND_CATEGORY.get(kind, kind.capitalize())])
+            word = _KIND_CATEGORY.get(kind)
+            shown = self.tr.gettext(word) if word else kind.capitalize()
+            self._categories[kind] = vCategory([shown])
         return self._categories[kind]
 
     def _transp(self, ev: Event, e: DoseEvent) -> None:
@@ -684,7 +716,7 @@ class _Builder:
             return
         a = Alarm()
         a.add("action", "DISPLAY")
-        a.add("description", f"Reminder: {ev['SUMMARY']}")
+        a["DESCRIPTION"] = self._reminder_text(ev)
         start = ev["DTSTART"].dt
         if isinstance(start, datetime):
             lead = o.reminder_minutes if (kind == "take-home" and e.time is not None) else 0
@@ -700,6 +732,9 @@ class _Builder:
             a["TRIGGER"] = trigger
         ev.add_component(a)
 
+    def _reminder_text(self, ev: Event) -> vText:
+        return self._text(self.tr.gettext("Reminder: %(title)s") % {"title": ev["SUMMARY"]})
+
     def _clinic_candidate(self, ev: Event, e: DoseEvent, start: datetime) -> None:
         if e.status != "planned":
             return
@@ -714,7 +749,7 @@ class _Builder:
         for _, ev, _ in self._clinic.values():
             a = Alarm()
             a.add("action", "DISPLAY")
-            a.add("description", f"Reminder: {ev['SUMMARY']}")
+            a["DESCRIPTION"] = self._reminder_text(ev)
             a["TRIGGER"] = _lead(o.clinic_reminder_minutes)
             ev.add_component(a)
 

@@ -11,16 +11,25 @@
 
 Kept apart from ics.py (which decides *which* events exist and *when*) so that wording can be
 changed and reviewed by a pharmacist without touching the calendar logic.
+
+The patient and minimal wordings are in the patient's language (docs/languages.md): every phrase
+is a gettext message (`_()`, `N_()`), looked up in the language's catalog through `Labels.tr`;
+drug names (INN), doses and units stay as the pharmacy label writes them, in Latin script, and a
+message missing from the catalog is printed in English with an "(English)" prefix. The staff
+wording is never translated. English (the default) is the text it always was, byte for byte.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from regimens.exporters.tabular import reference_label
+from regimens.language.catalogs import Translator, language
+from regimens.language.site import N_
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
 from regimens.schedule.compiler.ending import CONTINUES_TITLE
 from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
@@ -28,26 +37,38 @@ from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
 AUDIENCES = ("patient", "staff", "minimal")
 SHORT_NOT_PUBLIC = "dose not public"
 TITLE_MAX = 40
-PATIENT_CONTINUES = "Treatment continues as your team decides"  # the final event of an open end
-"""Characters of a patient title before the cycle and day (what a phone's lock screen shows)."""
+"""Columns of a patient title before the cycle and day (what a phone's lock screen shows): a
+character is one column, a wide (Chinese, Japanese, Korean) character two, as a phone draws it."""
+PATIENT_CONTINUES = N_("Treatment continues as your team decides")  # the final event of an open end
 _STAFF_MAX = 90
 _STATUS_PREFIX = {"omitted": "OMITTED: ", "held": "HELD: "}
-_PATIENT_STATUS = {"omitted": "Cancelled: ", "held": "On hold: "}
+_PATIENT_STATUS = {"omitted": N_("Cancelled: %(title)s"), "held": N_("On hold: %(title)s")}
 ROUTE_WORDS = {
-    "IV": "into a vein", "PO": "by mouth", "SC": "under the skin", "SUBCUT": "under the skin",
-    "IM": "into a muscle", "IT": "spinal injection (lumbar puncture)",
-    "ITH": "spinal injection (lumbar puncture)",
+    "IV": N_("into a vein"), "PO": N_("by mouth"), "SC": N_("under the skin"), "SUBCUT": N_("under the skin"),
+    "IM": N_("into a muscle"), "IT": N_("spinal injection (lumbar puncture)"),
+    "ITH": N_("spinal injection (lumbar puncture)"),
 }
 KIND_WORDS = {
-    "lab": "Blood test", "visit": "Clinic visit", "assessment": "Check-up", "procedure": "Procedure",
-    "hospitalization": "Hospital stay", "gate": "Check with your team before this cycle",
-    "milestone": "Treatment milestone", "rest": "No treatment (rest)",
+    "lab": N_("Blood test"), "visit": N_("Clinic visit"), "assessment": N_("Check-up"), "procedure": N_("Procedure"),
+    "hospitalization": N_("Hospital stay"), "gate": N_("Check with your team before this cycle"),
+    "milestone": N_("Treatment milestone"), "rest": N_("No treatment (rest)"),
 }
+_APPOINTMENT = N_("Appointment")
+EVERY = {"daily": N_("daily"), "weekly": N_("weekly")}
+_EVERY_N = re.compile(r"^every (\d+) days$")
 _NEXT = re.compile(r"^Next: (?P<what>.+?)(?: \(date set by the treating team\))?$")
 _CYCLE_TAIL = re.compile(r"\s*\(cycle \d+\)$")
 _WD = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_CARE = "This calendar reminds you of the plan; your care team confirms every dose."
+_CARE = N_("This calendar reminds you of the plan; your care team confirms every dose.")
+_ENGLISH: list[Translator] = []
+
+
+def english() -> Translator:
+    """The source language: every message as written (no catalog)."""
+    if not _ENGLISH:
+        _ENGLISH.append(Translator(language("en")))
+    return _ENGLISH[0]
 
 
 @dataclass(frozen=True)
@@ -64,14 +85,26 @@ class Labels:
     measurements: bool = False
     """Show height, weight, BSA and the date measured in dose descriptions (only when asked:
     a calendar is often copied to a cloud service)."""
+    tr: Translator = field(default_factory=english)
+    """The patient's language (patient and minimal wording); English for staff calendars."""
+    unreviewed: tuple[str, str] | None = None
+    """(English, translated) "not yet reviewed" line, printed on every event of a draft catalog."""
     _names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None, audience: str = "staff",
-           measurements: bool = False) -> Labels:
+           measurements: bool = False, tr: Translator | None = None,
+           unreviewed: tuple[str, str] | None = None) -> Labels:
         return cls(audience, len({c.phase_id for c in tl.cycles}) > 1, {c.cycle_id: c.course_id for c in tl.cycles},
                    f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
-                   f" (sha256 {tl.content_hash[:12]})", tall, measurements)
+                   f" (sha256 {tl.content_hash[:12]})", tall, measurements,
+                   tr if tr is not None and audience != "staff" else english(), unreviewed)
+
+    def gettext(self, message: str) -> str:
+        return self.tr.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.tr.ngettext(singular, plural, n)
 
     @property
     def staff(self) -> bool:
@@ -94,33 +127,54 @@ def cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def width(text: str) -> int:
+    """Columns a phone gives the text: 2 for a wide or full-width character (Han, kana, Hangul,
+    full-width punctuation), 1 for any other (Latin, Vietnamese, Arabic)."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _head(text: str, columns: int) -> str:
+    """The longest start of `text` that takes at most `columns` columns."""
+    if text.isascii():
+        return text[:columns]
+    used = 0
+    for i, c in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        if used > columns:
+            return text[:i]
+    return text
+
+
 def fit(text: str, limit: int = TITLE_MAX) -> str:
-    """At most `limit` characters: drop trailing parentheses, then what follows " - " or ": ",
-    then cut at a word with "…". Never mid-word."""
+    """At most `limit` columns: drop trailing parentheses, then what follows " - " or ": ",
+    then cut at a word with "…". Never mid-word (a script without spaces between words, such as
+    Chinese, is cut between characters)."""
     text = " ".join(text.split())
-    if len(text) <= limit:
+    if width(text) <= limit:
         return text
-    while text.endswith(")") and "(" in text:
-        shorter = text[: text.rindex("(")].rstrip(" ,;")
+    while text.endswith((")", "）")) and ("(" in text or "（" in text):
+        shorter = text[: max(text.rfind("("), text.rfind("（"))].rstrip(" ,;，；、")
         if not shorter:
             break
         text = shorter
-        if len(text) <= limit:
+        if width(text) <= limit:
             return text
-    for sep in (" - ", " – ", "; ", ", "):
+    for sep in (" - ", " – ", "; ", ", ", "，", "："):
         head = text.split(sep)[0]
-        if 8 <= len(head) <= limit:
+        if 8 <= width(head) <= limit and head != text:
             return head
-    cut = text[: limit - 1]
-    if " " in cut and not text[limit - 1].isspace():
+    cut = _head(text, limit - 1)
+    if " " in cut and not text[len(cut)].isspace():
         cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:-–(") + "…"
+    return cut.rstrip(" ,;:-–(，；：、（") + "…"
 
 
 def first_fit(candidates: Sequence[str], limit: int = TITLE_MAX) -> str:
     for c in candidates:
         c = " ".join(c.split())
-        if c and len(c) <= limit:
+        if c and width(c) <= limit:
             return c
     return fit(candidates[0], limit)
 
@@ -142,13 +196,15 @@ def where(e: DoseEvent, lb: Labels, last_day: int | None = None) -> str:
             parts.append(f"C{e.cycle}")
         parts.append(days)
         return " ".join(parts)
-    days = f"days {e.day}–{last_day}" if many else f"day {e.day}"
+    _ = lb.gettext
+    days = (_("days %(first)s–%(last)s") % {"first": e.day, "last": last_day} if many
+            else _("day %(day)s") % {"day": e.day})
     head = []
     if lb.multi_phase and len(e.phase) <= 16:
-        head.append(e.phase)
+        head.append(e.phase)  # the protocol's name of the phase, as written
     if numbered or not lb.multi_phase:
-        head.append(f"cycle {e.cycle}")
-    return f"{' '.join(head)}, {days}" if head else cap(days)
+        head.append(_("cycle %(n)s") % {"n": e.cycle})
+    return _("%(cycle)s, %(day)s") % {"cycle": " ".join(head), "day": days} if head else cap(days)
 
 
 def dose_short(e: DoseEvent) -> str:
@@ -175,8 +231,23 @@ def drug_line(e: DoseEvent, lb: Labels, extra: str = "") -> str:
     return " ".join(b for b in bits if b)
 
 
-def route_words(route: str | None) -> str:
-    return ROUTE_WORDS.get((route or "").upper(), route or "")
+def route_words(route: str | None, lb: Labels | None = None) -> str:
+    words = ROUTE_WORDS.get((route or "").upper())
+    if words is None:
+        return route or ""
+    return lb.gettext(words) if lb is not None else words
+
+
+def every_words(every: str, lb: Labels) -> str:
+    """A series' rhythm ("daily", "weekly", "every 3 days") in the patient's language."""
+    if not every or lb.tr.is_source:
+        return every
+    if every in EVERY:
+        return lb.gettext(EVERY[every])
+    m = _EVERY_N.match(every)
+    if m:
+        return lb.gettext("every %(n)s days") % {"n": m.group(1)}
+    return every
 
 
 def next_element(e: DoseEvent) -> str | None:
@@ -208,63 +279,83 @@ def summary(e: DoseEvent, lb: Labels, *, last_day: int | None = None, part: Part
         raise ValueError("minimal calendars are worded by minimal_summary()")
     if lb.staff:
         return _staff_summary(e, lb, last_day=last_day, part=part, every=every)
-    status = _PATIENT_STATUS.get(e.status, "")
-    title = status + _patient_title(e, lb, part=part, every=every, today=today)
+    title = _patient_title(e, lb, part=part, every=every_words(every, lb), today=today)
+    status = _PATIENT_STATUS.get(e.status)
+    if status:
+        title = lb.gettext(status) % {"title": title}
     if e.kind == "gate" and next_element(e):
         return ismp_clean(title)  # "Block 2 starts when your team says": no cycle of its own
     if e.kind == "milestone" and e.title == CONTINUES_TITLE:
         # in plain words that fit a phone, and no "cycle 2, day 43": it is not a day of a cycle
-        return PATIENT_CONTINUES
+        return lb.gettext(PATIENT_CONTINUES)
     return ismp_clean(f"{fit(title)} · {where(e, lb, last_day)}")
 
 
 def _patient_title(e: DoseEvent, lb: Labels, *, part: Part | None, every: str,
                    today: tuple[int, int] | None) -> str:
+    _ = lb.gettext
     nxt = next_element(e)
     if nxt:
         # the whole message, with no cycle and day after it: a little more room than a title
-        return first_fit([f"{nxt} starts when your team says", f"Next: {nxt}, when your team says",
-                          f"Next: {nxt}"], TITLE_MAX + 16)
+        return first_fit([_("%(next)s starts when your team says") % {"next": nxt},
+                          _("Next: %(next)s, when your team says") % {"next": nxt},
+                          _("Next: %(next)s") % {"next": nxt}], TITLE_MAX + 16)
     if e.kind == "phase":
         return first_fit([_CYCLE_TAIL.sub("", e.title), e.phase, e.course])
     if not e.drug:
         generic = KIND_WORDS.get(e.kind)
         if e.kind == "lab":
-            return first_fit([f"Blood test: {e.title}", e.title, "Blood test"])
+            return first_fit([_("Blood test: %(test)s") % {"test": e.title}, e.title, _("Blood test")])
         if e.kind in ("gate", "rest"):
-            return generic or fit(e.title)
+            return _(generic) if generic else fit(e.title)
         if e.kind == "hospitalization":
-            return first_fit([_CYCLE_TAIL.sub("", e.title), fit(e.title), "Hospital stay"])
+            if not lb.tr.is_source:  # the protocol's own words stay in the description
+                return _("Hospital stay")
+            return first_fit([_CYCLE_TAIL.sub("", e.title), fit(e.title), _("Hospital stay")])
         return fit(e.title)
     name, dose = lb.drug(e.title), _patient_dose(e)
     nd = f"{name} {dose}".strip()
     if part is not None:
         if part.what == "start":
-            return first_fit([f"Pump starts: {nd}", f"Pump starts: {name}", "Pump starts"])
+            return first_fit([_("Pump starts: %(medicine)s") % {"medicine": nd},
+                              _("Pump starts: %(medicine)s") % {"medicine": name}, _("Pump starts")])
         if part.what == "bag":
-            return first_fit([f"Pump bag change ({part.bag} of {part.bags}): {name}",
-                              f"Pump bag change: {name}", f"Pump bag change ({part.bag} of {part.bags})"])
-        return first_fit([f"Pump ends: {name}", "Pump ends"])
+            n = {"bag": part.bag, "bags": part.bags, "drug": name}
+            return first_fit([_("Pump bag change (%(bag)s of %(bags)s): %(drug)s") % n,
+                              _("Pump bag change: %(drug)s") % n, _("Pump bag change (%(bag)s of %(bags)s)") % n])
+        return first_fit([_("Pump ends: %(drug)s") % {"drug": name}, _("Pump ends")])
     if e.continuous:
         if e.step == "step-up":
-            return first_fit([f"{cap(name)} pump: dose goes up to {dose}", f"{cap(name)} pump: dose goes up",
-                              f"{cap(name)}: dose goes up"])
-        return first_fit([f"{cap(nd)} pump, day and night", f"{cap(name)} pump, day and night",
-                          f"{cap(name)} pump"])
+            return first_fit([cap(_("%(drug)s pump: dose goes up to %(dose)s") % {"drug": name, "dose": dose}),
+                              cap(_("%(drug)s pump: dose goes up") % {"drug": name}),
+                              cap(_("%(drug)s: dose goes up") % {"drug": name})])
+        return first_fit([cap(_("%(medicine)s pump, day and night") % {"medicine": nd}),
+                          cap(_("%(medicine)s pump, day and night") % {"medicine": name}),
+                          cap(_("%(drug)s pump") % {"drug": name})])
     route = (e.route or "").upper()
     if route == "PO":
-        when = f" ({today[0]} of {today[1]} today)" if today and today[1] > 1 else ""
-        rhythm = f", {every}" if every and not when else ""
-        return first_fit([f"Take {nd}{when}{rhythm}", f"Take {nd}{when}", f"Take {name}{when}", f"Take {name}"])
+        when = " " + _("(%(k)s of %(n)s today)") % {"k": today[0], "n": today[1]} if today and today[1] > 1 else ""
+        rhythm = _(", %(every)s") % {"every": every} if every and not when else ""
+
+        def take(what: str) -> str:
+            return _("Take %(medicine)s") % {"medicine": what}
+
+        return first_fit([f"{take(nd)}{when}{rhythm}", f"{take(nd)}{when}", f"{take(name)}{when}", take(name)])
     if e.kind == KIND_PREMEDICATION and e.premed_for:
         target = lb.drug(e.premed_for)
-        return first_fit([f"{cap(nd)} {route_words(route)}, before {target}", f"{cap(nd)} before {target}",
-                          f"{cap(name)} before {target}", f"{cap(nd)} {route_words(route)}", cap(nd)])
+        n = {"medicine": nd, "drug": name, "route": route_words(route, lb), "target": target}
+        return first_fit([cap(_("%(medicine)s %(route)s, before %(target)s") % n),
+                          cap(_("%(medicine)s before %(target)s") % n),
+                          cap(_("%(medicine)s before %(target)s") % {**n, "medicine": name}),
+                          cap(_("%(medicine)s %(route)s") % n), cap(nd)])
     if route in ("IT", "ITH"):
-        return first_fit([f"Spinal injection (lumbar puncture): {nd}", f"Spinal injection (lumbar puncture): {name}",
-                          f"Spinal injection: {nd}", f"Spinal injection: {name}"])
-    how = route_words(route)
-    return first_fit([f"{cap(nd)} {how}".strip(), cap(nd), cap(name)])
+        return first_fit([_("Spinal injection (lumbar puncture): %(medicine)s") % {"medicine": nd},
+                          _("Spinal injection (lumbar puncture): %(medicine)s") % {"medicine": name},
+                          _("Spinal injection: %(medicine)s") % {"medicine": nd},
+                          _("Spinal injection: %(medicine)s") % {"medicine": name}])
+    how = route_words(route, lb)
+    given = cap(_("%(medicine)s %(route)s") % {"medicine": nd, "route": how}).strip() if how else cap(nd)
+    return first_fit([given, cap(nd), cap(name)])
 
 
 def _staff_summary(e: DoseEvent, lb: Labels, *, last_day: int | None, part: Part | None, every: str) -> str:
@@ -284,20 +375,32 @@ def _staff_summary(e: DoseEvent, lb: Labels, *, last_day: int | None, part: Part
     return ismp_clean(fit(prefix + text, _STAFF_MAX))
 
 
-def minimal_summary(kind: str, at: datetime | None = None) -> str:
+def minimal_summary(kind: str, at: datetime | None = None, lb: Labels | None = None) -> str:
     """No drug, dose or protocol: what a shared calendar may show."""
+    _ = (lb.tr if lb is not None else english()).gettext
     if kind == "clinic":
-        return f"Clinic visit {at:%H:%M}" if at else "Clinic visit"
+        return _("Clinic visit %(time)s") % {"time": f"{at:%H:%M}"} if at else _("Clinic visit")
     if kind == "take-home":
-        return "Take your tablets"
+        return _("Take your tablets")
     if kind == "pump":
-        return "Pump infusion"
+        return _("Pump infusion")
     if kind == "phase":
-        return "Treatment"
-    return KIND_WORDS.get(kind, "Appointment")
+        return _("Treatment")
+    if kind == "next":
+        return _("Next treatment starts when your team says")
+    return _(KIND_WORDS.get(kind, _APPOINTMENT))
 
 
 # --- descriptions -----------------------------------------------------------------------------
+
+
+def _close(lines: list[str], lb: Labels) -> str:
+    """The end of every patient description: the care line, and on a draft translation the
+    "not yet reviewed" line in the language and in English."""
+    if lb.unreviewed:
+        english_line, translated = lb.unreviewed
+        lines += [translated, english_line]
+    return ismp_clean("\n".join(lines))
 
 
 def description(e: DoseEvent, lb: Labels, *, timing: Sequence[str] = (), doses: str | None = None,
@@ -306,70 +409,80 @@ def description(e: DoseEvent, lb: Labels, *, timing: Sequence[str] = (), doses: 
     """Plain text (no HTML: Google shows it raw), a few hundred characters."""
     if lb.staff:
         return _staff_description(e, lb, timing=timing, doses=doses, not_on=not_on)
+    _ = lb.gettext
     lines: list[str] = []
+    # a reason is the care team's own words, as they wrote them
+    reason = {"reason": e.status_reason or _("no reason given")}
     if e.status == "omitted":
-        lines.append(f"Cancelled: do not take or expect this dose ({e.status_reason or 'no reason given'}).")
+        lines.append(_("Cancelled: do not take or expect this dose (%(reason)s).") % reason)
     elif e.status == "held":
-        lines.append(f"On hold: wait until your team says ({e.status_reason or 'no reason given'}).")
+        lines.append(_("On hold: wait until your team says (%(reason)s).") % reason)
     nxt = next_element(e)
     if nxt:
-        lines.append(f"{nxt} starts when your team says: they will give you the date.")
+        lines.append(_("%(next)s starts when your team says: they will give you the date.") % {"next": nxt})
     elif e.drug:
-        lines.append(f"Medicine: {e.title}")
-        lines.append(f"Dose: {_patient_dose_line(e)}")
+        lines.append(_("Medicine: %(drug)s") % {"drug": e.title})
+        lines.append(_("Dose: %(dose)s") % {"dose": _patient_dose_line(e, lb)})
         if lb.measurements and e.patient_dose is not None and e.working is not None and e.working.measurement:
-            lines.append(f"Worked out from: {e.working.measurement}")  # only with --show-measurements
-        how = route_words(e.route)
+            # only with --show-measurements
+            lines.append(_("Worked out from: %(measurements)s") % {"measurements": e.working.measurement})
+        how = route_words(e.route, lb)
         if e.continuous:
-            how = f"through a pump, day and night ({how})" if how else "through a pump, day and night"
+            how = (_("through a pump, day and night (%(route)s)") % {"route": how} if how
+                   else _("through a pump, day and night"))
         elif e.duration_minutes and (e.route or "").upper() != "PO":
-            how += f", over {_minutes(e.duration_minutes)}"
+            how = _("%(how)s, over %(duration)s") % {"how": how, "duration": _minutes(e.duration_minutes, lb)}
         if how:
-            lines.append(f"How: {how}")
+            lines.append(_("How: %(how)s") % {"how": how})
         if (e.route or "").upper() == "PO" and e.time is None:
-            lines.append("When: at the time your team told you (this entry is your reminder time)")
+            lines.append(_("When: at the time your team told you (this entry is your reminder time)"))
         if today and today[1] > 1:
-            lines.append(f"Dose {today[0]} of {today[1]} today")
+            lines.append(_("Dose %(k)s of %(n)s today") % {"k": today[0], "n": today[1]})
         if e.premed_for:
-            lines.append(f"Given before {lb.drug(e.premed_for)}, to prevent a reaction")
+            lines.append(_("Given before %(drug)s, to prevent a reaction") % {"drug": lb.drug(e.premed_for)})
         if e.step == "step-up":
-            lines.append("The pump continues; the dose goes up")
+            lines.append(_("The pump continues; the dose goes up"))
     else:
         lines.append(e.title)
     lines.extend(timing)
     if doses:
         lines.append(doses)
     lines.extend(not_on)
-    lines.append(f"Cycle {e.cycle}, day {e.day} of {e.phase}")
+    lines.append(_("Cycle %(cycle)s, day %(day)s of %(phase)s") % {"cycle": e.cycle, "day": e.day, "phase": e.phase})
     if e.optional and e.decision:
-        lines.append("Part of your plan because your team chose it")
+        lines.append(_("Part of your plan because your team chose it"))
     if location:
-        lines.append(f"Where: {location}")
+        lines.append(_("Where: %(place)s") % {"place": location})
     if phone:
-        lines.append(f"24-hour number: {phone}")
-    lines.append(_CARE)
-    return ismp_clean("\n".join(lines))
+        lines.append(_("24-hour number: %(phone)s") % {"phone": phone})
+    lines.append(_(_CARE))
+    return _close(lines, lb)
 
 
-def _patient_dose_line(e: DoseEvent) -> str:
+def _patient_dose_line(e: DoseEvent, lb: Labels) -> str:
+    _ = lb.gettext
     if e.not_public:
-        return "your care team gives the dose (it is not public)"
+        return _("your care team gives the dose (it is not public)")
     if e.patient_dose is not None:
         return format_dose(e.patient_dose, e.patient_unit or e.unit)
     if e.dose is None:
-        return "your care team gives the dose"
+        return _("your care team gives the dose")
     d = format_dose(e.dose, e.unit)
     if e.unit and ("/m2" in e.unit or "/kg" in e.unit):
-        return f"{d} (your care team works out your dose from your height and weight)"
+        return _("%(dose)s (your care team works out your dose from your height and weight)") % {"dose": d}
     return d
 
 
-def minimal_description(phone: str | None = None, location: str | None = None) -> str:
-    lines = ["Details: ask your care team."]
+def minimal_description(phone: str | None = None, location: str | None = None, lb: Labels | None = None) -> str:
+    lb = lb or Labels("minimal", False, {}, "")
+    _ = lb.gettext
+    lines = [_("Details: ask your care team.")]
     if location:
-        lines.append(f"Where: {location}")
+        lines.append(_("Where: %(place)s") % {"place": location})
     if phone:
-        lines.append(f"24-hour number: {phone}")
+        lines.append(_("24-hour number: %(phone)s") % {"phone": phone})
+    if lb.unreviewed:
+        return _close(lines, lb)
     return "\n".join(lines)
 
 
@@ -425,26 +538,29 @@ def derived_description(e: DoseEvent, lb: Labels, timing: Sequence[str], locatio
             *timing,
             "Dose, source and notes: see the all-day infusion event.",
         ]))
-    lines = [f"Pump infusion of {e.title} ({where(e, lb, last)})", *timing,
-             "The dose and details are on the all-day pump event."]
+    _ = lb.gettext
+    lines = [_("Pump infusion of %(drug)s (%(where)s)") % {"drug": e.title, "where": where(e, lb, last)}, *timing,
+             _("The dose and details are on the all-day pump event.")]
     if location:
-        lines.append(f"Where: {location}")
+        lines.append(_("Where: %(place)s") % {"place": location})
     if phone:
-        lines.append(f"24-hour number: {phone}")
-    return ismp_clean("\n".join(lines))
+        lines.append(_("24-hour number: %(phone)s") % {"phone": phone})
+    return _close(lines, lb)
 
 
 def not_on_lines(skipped: Sequence[DoseEvent], lb: Labels) -> list[str]:
     """A series' omitted or held days (each one an EXDATE): said in words, with the reason."""
     out = []
+    _ = lb.gettext
     for e in skipped:
-        when = long_day(e.date)
         if lb.staff:
             out.append(f"{e.status.upper()} on {e.date.isoformat()} (day {e.day}): {e.status_reason or 'no reason given'}")
-        elif e.status == "omitted":
-            out.append(f"Not on {when}: cancelled ({e.status_reason or 'no reason given'})")
+            continue
+        n = {"date": long_day(e.date, lb), "reason": e.status_reason or _("no reason given")}
+        if e.status == "omitted":
+            out.append(_("Not on %(date)s: cancelled (%(reason)s)") % n)
         else:
-            out.append(f"Not on {when}: on hold until your team says ({e.status_reason or 'no reason given'})")
+            out.append(_("Not on %(date)s: on hold until your team says (%(reason)s)") % n)
     return out
 
 
@@ -469,8 +585,12 @@ def _calculated(e: DoseEvent, measurements: bool = False) -> list[str]:
     return out
 
 
-def _minutes(m: int) -> str:
+def _minutes(m: int, lb: Labels | None = None) -> str:
+    """`2 days (48 h)`, `3 h`, `30 min`, `1.5 h` (h and min are the same in every language)."""
     if m % 1440 == 0:
+        if lb is not None and not lb.staff:
+            days = lb.ngettext("%(n)s day", "%(n)s days", m // 1440) % {"n": m // 1440}
+            return f"{days} ({m // 60} h)"
         return f"{m // 1440} day{'s' if m != 1440 else ''} ({m // 60} h)"
     if m % 60 == 0:
         return f"{m // 60} h"
@@ -480,8 +600,11 @@ def _minutes(m: int) -> str:
 def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: int, bags: int,
                       lb: Labels | None = None) -> list[str]:
     if lb is not None and not lb.staff:
-        return [f"Pump from {long_day(start)} {start:%H:%M} to {long_day(end)} {end:%H:%M}",
-                f"The bag is changed every {bag_hours} hours ({bags} bag{'s' if bags != 1 else ''})"]
+        return [lb.gettext("Pump from %(start)s to %(end)s") % {"start": f"{long_day(start, lb)} {start:%H:%M}",
+                                                               "end": f"{long_day(end, lb)} {end:%H:%M}"},
+                lb.ngettext("The bag is changed every %(hours)s hours (%(n)s bag)",
+                            "The bag is changed every %(hours)s hours (%(n)s bags)", bags)
+                % {"hours": bag_hours, "n": bags}]
     return [
         (f"Continuous infusion for {_minutes(minutes)}: starts {start:%Y-%m-%d %H:%M}, "
          f"ends {end:%Y-%m-%d %H:%M} ({start.tzinfo})"),
@@ -493,13 +616,15 @@ def continuous_timing(start: datetime, end: datetime, minutes: int, bag_hours: i
 # --- the calendar itself ----------------------------------------------------------------------
 
 
-def calendar_name(tl: Timeline, label: str | None, part: str | None, audience: str = "staff") -> str:
+def calendar_name(tl: Timeline, label: str | None, part: str | None, audience: str = "staff",
+                  tr: Translator | None = None) -> str:
+    _ = (tr or english()).gettext
     if audience == "staff":
         name = f"{tl.protocol_id.upper()} arm {tl.arm}"
     elif audience == "minimal":
-        name = "Treatment calendar"
+        name = _("Treatment calendar")
     else:
-        name = f"Treatment calendar — {fit(tl.protocol_title, 48)}"
+        name = _("Treatment calendar — %(title)s") % {"title": fit(tl.protocol_title, 48)}
     if part:
         name += f" ({part})"
     return f"{label} — {name}" if label else name
@@ -513,22 +638,28 @@ def _private(warning: str) -> str:
 
 
 def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str = "staff",
-                         phone: str | None = None, uids: str = "", measurements: bool = False) -> str:
+                         phone: str | None = None, uids: str = "", measurements: bool = False,
+                         tr: Translator | None = None, unreviewed: tuple[str, str] | None = None) -> str:
     lines = []
+    if audience != "staff":
+        _ = (tr or english()).gettext
+        if unreviewed:  # first, where a calendar app shows the start of the description
+            lines += [unreviewed[1], unreviewed[0]]
+        if label:
+            lines.append(_("Patient: %(label)s") % {"label": label})
+        if audience == "patient":
+            lines.append(_("Your treatment: %(title)s") % {"title": tl.protocol_title})
+        lines.append(_("Times are in the clinic's time zone (%(zone)s).") % {"zone": tz})
+        if phone:
+            lines.append(_("24-hour number: %(phone)s") % {"phone": phone})
+        if tl.warnings and audience == "patient":
+            lines.append(_("Some dates are not known yet: your care team will tell you."))
+        if tl.continues:
+            lines.append(_("Not the end of treatment: it continues after this calendar as your care team decides."))
+        lines.append(_(_CARE))
+        return ismp_clean("\n".join(lines))
     if label:
         lines.append(f"Patient: {label}")
-    if audience != "staff":
-        if audience == "patient":
-            lines.append(f"Your treatment: {tl.protocol_title}")
-        lines.append(f"Times are in the clinic's time zone ({tz}).")
-        if phone:
-            lines.append(f"24-hour number: {phone}")
-        if tl.warnings and audience == "patient":
-            lines.append("Some dates are not known yet: your care team will tell you.")
-        if tl.continues:
-            lines.append("Not the end of treatment: it continues after this calendar as your care team decides.")
-        lines.append(_CARE)
-        return ismp_clean("\n".join(lines))
     lines += [
         f"{tl.protocol_title}",
         (f"Protocol {tl.protocol_id} v{tl.protocol_version} (sha256 {tl.content_hash}), "
@@ -548,6 +679,11 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str
     return ismp_clean("\n".join(lines))
 
 
-def long_day(d: date) -> str:
-    """`Thu 14 Jan 2027`, the same in every locale (strftime's %a and %b are not)."""
+def long_day(d: date, lb: Labels | None = None) -> str:
+    """`Thu 14 Jan 2027`, the same in every locale (strftime's %a and %b are not); in another
+    language the language's own short weekday and month (CLDR), with Western digits."""
+    if lb is not None and not lb.tr.is_source:
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMMEd", d, locale=lb.tr._babel_locale())
     return f"{_WD[d.weekday()]} {d.day} {_MON[d.month - 1]} {d.year}"

@@ -53,6 +53,9 @@ class SheetOptions:
     generator: str = f"regimens {__version__}"
     language: PatientLanguage | None = None
     """Patient calendar only: the patient's language (docs/languages.md). None is English."""
+    feed_url: str | None = None
+    """Patient calendar only: the plan's calendar feed link (docs/feeds.md), printed as QR codes
+    with subscribe steps. A capability: printed only when given, never repeated in a message."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
     lang = options.language if options.language is not None and options.language.lang.code != "en" else None
     if lang is not None and options.kind != "patient":
         raise RegimensError("staff sheets stay in the site's language; --language is for --kind patient")
+    if options.feed_url and options.kind != "patient":
+        raise RegimensError("a calendar feed link is printed on the patient calendar only (--kind patient)")
     chosen = select(tl, selection)
     ctx = sheet_views.common(tl, chosen, options, generated_at)
     tr_text = lang.translator(html=False) if lang else None

@@ -11,8 +11,6 @@ import csv
 import io
 from pathlib import Path
 
-import yaml
-
 from regimens.errors import RegimensError, read_text
 
 
@@ -41,6 +39,8 @@ def load_tall_man(path: str | Path) -> dict[str, str]:
 
 
 def _yaml_pairs(text: str, path) -> list[tuple[str, str, str]]:
+    import yaml  # here, not at the top: most runs never read or write this kind of file
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-import yaml
 from pydantic import ValidationError
 
 from regimens.errors import PlanError
@@ -79,6 +78,8 @@ class ClosureReport:
 
 
 def load_closures(text: str, name: str) -> PlanClosures:
+    import yaml  # here, not at the top: most runs never read or write this kind of file
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -157,6 +158,8 @@ def generate(country: str, years: range, site: str, subdiv: str | None = None, m
         "dates": days,
         "periods": [],
     }
+    import yaml
+
     head = ("# Site closures for regimens (docs/plans.md). Generated: edit `policy`, add `periods`\n"
             "# (named shutdowns) or `closed_weekdays` for your unit; regenerate rather than hand-edit dates.\n")
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

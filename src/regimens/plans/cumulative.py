@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from regimens.errors import PlanError
@@ -25,7 +24,8 @@ FORMAT = "regimens-limits/1"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # defer_build: validators are built when first used, not at import (start-up time)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Limit(_Frozen):
@@ -58,6 +58,8 @@ def load_limits(text: str | None = None, name: str = "limits.yaml") -> Limits:
     if text is None:
         text = resources.files("regimens.plans").joinpath("data/limits.yaml").read_text(encoding="utf-8")
         name = "shipped limits (regimens/plans/data/limits.yaml)"
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
@@ -39,7 +38,8 @@ FORMAT = "regimens-plan/1"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # defer_build: validators are built when first used, not at import (start-up time)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class PlanProtocol(_Frozen):
@@ -213,6 +213,8 @@ def load_plan(text: str, name: str) -> Plan:
 
 
 def dump_plan(plan: Plan) -> bytes:
+    import yaml  # here, not at the top: most runs never read or write this kind of file
+
     data = plan.model_dump(mode="json", exclude_defaults=False, by_alias=True)
     for key in ("moves", "ceased", "administrations", "prior_exposure", "closures", "overrides"):
         if not data.get(key):  # a plan without them reads as before they existed

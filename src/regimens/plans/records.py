@@ -37,7 +37,9 @@ def parse_selector(text: str) -> tuple[str, int, str | None, int | None] | None:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    # defer_build: validators are built when first used, not at import (start-up time)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, populate_by_name=True,
+                              defer_build=True)
 
 
 class PlanMove(_Frozen):

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from regimens.errors import RequestError
+from regimens.protocol.cache import ParseCache
 from regimens.protocol.loader import ProtocolFile, load_path
 
 ENV_VAR = "REGIMENS_PROTOCOLS"
@@ -30,6 +31,8 @@ def shipped_dir() -> Path:
 @dataclass(frozen=True)
 class Catalog:
     site_dir: Path | None = None
+    cache: ParseCache | None = None
+    """Where validated protocols are kept between runs (protocol/cache.py); None: parse every time."""
 
     def files(self) -> dict[str, tuple[Path, str]]:
         """protocol id → (path, origin). File stem is the id (checked when loaded)."""
@@ -61,14 +64,14 @@ class Catalog:
                 raise RequestError(f"protocol file {ref!r} is not a .yaml or .yml file; give a protocol id"
                                    " or a protocol file")
             if Path(ref).is_file():
-                return load_path(ref, "file")
+                return load_path(ref, "file", self.cache)
             raise RequestError(f"protocol file {ref!r} not found")
         files = self.files()
         key = ref.lower()
         if key not in files:
             raise RequestError(f"unknown protocol {ref!r}; valid ids: {', '.join(sorted(files))}")
         path, origin = files[key]
-        pf = load_path(path, origin)
+        pf = load_path(path, origin, self.cache)
         if pf.protocol.id != key:
             raise RequestError(
                 f"{path}: file name says {key!r} but the protocol id is {pf.protocol.id!r}; rename one"
@@ -79,6 +82,8 @@ class Catalog:
         return [self.load(i) for i in self.ids()]
 
 
-def from_env(option: str | None, environ: dict[str, str]) -> Catalog:
+def from_env(option: str | None, environ: dict[str, str], cache_dir: str | Path | None = None) -> Catalog:
+    """The catalog a command uses: `option` (--protocols) or $REGIMENS_PROTOCOLS as the site
+    folder; validated protocols kept in `cache_dir` when given."""
     value = option or environ.get(ENV_VAR)
-    return Catalog(Path(value) if value else None)
+    return Catalog(Path(value) if value else None, ParseCache(cache_dir) if cache_dir else None)

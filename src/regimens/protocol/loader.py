@@ -10,13 +10,18 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from regimens.errors import Diagnostic, ProtocolError
-from regimens.protocol.model import Protocol
+
+# PyYAML and pydantic are imported where a file is parsed, not here: a protocol from the parse
+# cache (protocol/cache.py) needs neither YAML nor the schema's validators, and the many modules
+# that import ProtocolFile only name it.
+if TYPE_CHECKING:
+    import yaml
+
+    from regimens.protocol.cache import ParseCache
+    from regimens.protocol.model import Protocol
 
 Path_ = tuple[str | int, ...]
 
@@ -37,15 +42,24 @@ class ProtocolFile:
         return self.content_hash[:12]
 
 
-# libyaml's C parser and composer (about 15x faster than PyYAML's pure-Python ones) keep every
-# node's start mark, so diagnostics keep their lines; the pure-Python loader is the fallback
-# where PyYAML was built without libyaml.
-try:
-    from yaml import CSafeLoader as _FastLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    _FastLoader = None
-LOADER: type = _FastLoader or yaml.SafeLoader
-"""The YAML loader used; bench/yaml_loader.py compares it with yaml.SafeLoader."""
+
+def _default_loader() -> type:
+    """The YAML loader used (`loader.LOADER`; bench/yaml_loader.py compares it with
+    yaml.SafeLoader). libyaml's C parser and composer (about 15x faster than PyYAML's
+    pure-Python ones) keep every node's start mark, so diagnostics keep their lines; the
+    pure-Python loader is the fallback where PyYAML was built without libyaml."""
+    chosen = globals().get("LOADER")  # a test or bench may set loader.LOADER to compare loaders
+    if chosen is not None:
+        return chosen
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LOADER":
+        return _default_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 MAX_FILE_BYTES = 2_000_000
 """A protocol is a few tens of kB; anything this large is not one (or is /dev/zero)."""
@@ -56,7 +70,6 @@ MAX_DEPTH = 40
 """Nesting depth after expanding aliases; a protocol needs about 10."""
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map")}
-_CONSTRUCT = yaml.constructor.SafeConstructor.yaml_constructors
 
 # C0 and C1 control characters (newline allowed: block text), and the bidirectional embeddings,
 # overrides and isolates that make text display in another order than it is stored.
@@ -78,6 +91,10 @@ class _Walk:
     """Composed YAML nodes → plain Python values, with the line of every path."""
 
     def __init__(self, text: str) -> None:
+        import yaml
+
+        self.yaml = yaml
+        self.construct = yaml.constructor.SafeConstructor.yaml_constructors
         # Only a forbidden character in the file, or an escape in a quoted string ("\x1b"), can
         # put one into a value: otherwise the per-value check is skipped.
         self.check_text = bool(_FORBIDDEN.search(text)) or "\\" in text
@@ -94,11 +111,11 @@ class _Walk:
         if self.count > MAX_NODES or len(path) > MAX_DEPTH:
             self._too_big()
         self.lines[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
+        if isinstance(node, self.yaml.ScalarNode):
             return self._scalar(node, path)
         entry = self.seen.setdefault(id(node), [node, 0])
         entry[1] += 1
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, self.yaml.MappingNode):
             return self._mapping(node, path)
         return [self.value(child, path + (i,)) for i, child in enumerate(node.value)]
 
@@ -110,7 +127,7 @@ class _Walk:
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
         out: dict = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, self.yaml.ScalarNode):
                 self.problems.append((path, key_node, "mapping keys must be plain names"))
                 continue
             key = key_node.value
@@ -130,7 +147,7 @@ class _Walk:
                                               " remove it (values are text, numbers, lists and mappings)"))
             return None
         # Resolve with the safe constructor so 12 → int, 0.3 → float, yes → str stays str.
-        value = _CONSTRUCT[node.tag](self.constructor, node)
+        value = self.construct[node.tag](self.constructor, node)
         if isinstance(value, bool) and node.value.lower() not in ("true", "false"):
             # YAML 1.1 reads yes/no/on/off as booleans; protocol authors mean the word.
             return node.value
@@ -169,6 +186,8 @@ def _at(filename: str, mark, message: str) -> ProtocolError:
 
 
 def _compose(text: str, loader: type) -> yaml.Node | None:
+    import yaml
+
     try:
         return yaml.compose(text, Loader=loader)
     except yaml.YAMLError as fast:
@@ -188,8 +207,10 @@ def _compose(text: str, loader: type) -> yaml.Node | None:
 def parse_text(text: str, filename: str, loader: type | None = None) -> tuple[dict, dict]:
     """YAML text → (python data, line map). Raises ProtocolError on syntax, duplicate keys, tags,
     control characters, or aliases that expand beyond MAX_NODES values or MAX_DEPTH levels."""
+    import yaml
+
     try:
-        root = _compose(text, loader or LOADER)
+        root = _compose(text, loader or _default_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "unreadable YAML"
@@ -322,7 +343,10 @@ def _clean_loc(loc: tuple) -> Path_:
 
 def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
     """Validate protocol text; every problem of the file is reported in one ProtocolError."""
+    from pydantic import ValidationError
+
     from regimens.protocol.checks import check_protocol  # cross-field rules, kept apart from the loader
+    from regimens.protocol.model import Protocol
 
     data, lines = parse_text(text, filename)
     if not _looks_like_a_protocol(data):
@@ -363,6 +387,8 @@ def _looks_like_a_protocol(data: dict) -> bool:
 
 
 def _validates(cls: Any, value: Any) -> bool:
+    from pydantic import ValidationError
+
     try:
         cls.model_validate(value)
     except ValidationError:
@@ -378,6 +404,8 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
     error are left out: any under an entry with a schema error, any naming a dropped entry, and
     unknown-source problems when a source entry was dropped.
     """
+    from pydantic import ValidationError
+
     from regimens.protocol import model
     from regimens.protocol.checks import check_protocol
 
@@ -431,7 +459,9 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
     return out
 
 
-def load_path(path: str | Path, origin: str = "file") -> ProtocolFile:
+def load_path(path: str | Path, origin: str = "file", cache: ParseCache | None = None) -> ProtocolFile:
+    """Read and validate a protocol file; with a `cache`, a file already validated with this
+    code is taken from it (the same Protocol, without parsing again)."""
     p = Path(path)
     try:
         with p.open("rb") as fh:
@@ -445,4 +475,11 @@ def load_path(path: str | Path, origin: str = "file") -> ProtocolFile:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError([Diagnostic(str(p), 1, 1, "", "file is not UTF-8 text")]) from None
-    return load_text(text, str(p), origin)
+    if cache is not None:
+        protocol = cache.get(raw)
+        if protocol is not None:
+            return ProtocolFile(protocol, str(p), hashlib.sha256(raw).hexdigest(), origin)
+    pf = load_text(text, str(p), origin)
+    if cache is not None:
+        cache.put(raw, pf.protocol)
+    return pf

@@ -30,7 +30,10 @@ Confidence = Literal["high", "medium", "low"]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+    # defer_build: the validators are built at the first validation, not at import, so a run
+    # that takes its protocol from the parse cache (protocol/cache.py) never builds them
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False,
+                              defer_build=True)
 
 
 class Source(Frozen):

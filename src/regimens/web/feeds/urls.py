@@ -11,4 +11,5 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/feeds/<uuid:feed_id>/rotate/", views.feed_rotate, name="feed_rotate"),
     path("plans/<uuid:plan_id>/feeds/<uuid:feed_id>/revoke/", views.feed_revoke, name="feed_revoke"),
     path("plans/<uuid:plan_id>/feeds/<uuid:feed_id>/email/", views.feed_email, name="feed_email"),
+    path("plans/<uuid:plan_id>/feeds/<uuid:feed_id>/calendar.pdf", views.feed_calendar, name="feed_calendar"),
 ]

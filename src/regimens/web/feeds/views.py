@@ -110,7 +110,7 @@ def _show_once(request, tp: TreatmentPlan, ft: FeedToken, token: str, status: in
     """The one page that shows the token: subscribe links, QR codes and instructions."""
     url = links.feed_url(request, token)
     webcal = links.webcal_url(url)
-    ctx = {"plan": tp, "patient": tp.patient, "feed": ft, "url": url, "webcal": webcal,
+    ctx = {"plan": tp, "patient": tp.patient, "feed": ft, "url": url, "webcal": webcal, "token": token,
            "qr_webcal": links.qr_svg(webcal, "QR code: subscribe on an iPhone or iPad"),
            "qr_https": links.qr_svg(url, "QR code: the calendar link for other phones and computers"),
            "released": served.released_revision_id(tp) is not None}
@@ -169,6 +169,39 @@ def feed_revoke(request, plan_id, feed_id):
                          plan=tp, reason=request.POST.get("reason", "")[:500])
     messages.success(request, "The feed is revoked: its link no longer works." if n else "Already revoked.")
     return redirect("plan", plan_id=tp.id)
+
+
+@require(roles.VIEW, MANAGE)
+@require_POST
+def feed_calendar(request, plan_id, feed_id):
+    """The patient calendar (PDF) of the released revision with this feed's link printed as QR
+    codes (regimens.exporters.patient_feed). The link is stored only as its hash, so it comes back
+    from the one page that showed it, in the POST body: never in a URL, a log or the audit."""
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
+
+    tp = _plan(plan_id)
+    ft = _feed(tp, feed_id)
+    token = request.POST.get("token", "")
+    if ft.revoked or not well_formed(token) or token_hash(token) != ft.token_hash:
+        return _plain(400, "This is not the link of an active feed of this plan: rotate the feed to print a new one.")
+    try:
+        rev, _pf, _p, tl = service.released(tp)
+    except service.NotReleased as exc:
+        return render(request, "clinic/not_released.html", {"plan": tp, "patient": tp.patient, "reason": str(exc)},
+                      status=409)
+    p = tp.patient
+    opts = SheetOptions(kind="patient", patient_name=p.display_name, mrn=p.record_number or None,
+                        feed_url=links.feed_url(request, token))
+    try:
+        pdf = render_pdf(render_html(tl, Selection(), opts, service.generated_at()))
+    except RegimensError as exc:
+        return _plain(400, str(exc))
+    audit.record(request.user, "sheet.print", f"patient sheet (pdf) of revision {rev.number} with the link of "
+                 f"{_describe(ft)}", patient=p, plan=tp, revision=rev)
+    r = HttpResponse(pdf, content_type="application/pdf")
+    r["Content-Disposition"] = f'attachment; filename="{tp.protocol_id}-patient-r{rev.number}-feed.pdf"'
+    r["Cache-Control"] = "no-store"  # it holds the feed's credential
+    return r
 
 
 # --- staff: same-day change e-mail ----------------------------------------------------------------
