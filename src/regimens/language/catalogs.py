@@ -74,8 +74,10 @@ def language(code: str, site_dir: Path | None = None) -> Language:
     if match is None:
         raise RequestError(f"no patient text in language {code!r}; available: {', '.join(codes)}"
                            " (a site adds one as described in docs/languages.md)")
+    if match == SOURCE_LANGUAGE:
+        return SOURCE  # without loading CLDR data: every English output asks for it
     loc = _locale(match)
-    found = _po_path(match, site_dir) if match != SOURCE_LANGUAGE else None
+    found = _po_path(match, site_dir)
     digest = hashlib.sha256(found[0].read_bytes()).hexdigest() if found else None
     return Language(
         code=match,
@@ -83,11 +85,16 @@ def language(code: str, site_dir: Path | None = None) -> Language:
         english_name=loc.get_display_name("en") or match,
         direction="rtl" if loc.character_order == "right-to-left" else "ltr",
         html_lang=match.replace("_", "-"),
-        # English keeps the Monday-first grid the calendar always had (CLDR's en is US, Sunday).
-        first_weekday=0 if match == SOURCE_LANGUAGE else loc.first_week_day,
+        first_weekday=loc.first_week_day,
         catalog_sha256=digest,
         origin=found[1] if found else "source",
     )
+
+
+SOURCE = Language(code=SOURCE_LANGUAGE, name="English", english_name="English", direction="ltr", html_lang="en",
+                  first_weekday=0, catalog_sha256=None, origin="source")
+"""The source language as CLDR describes it (tests/language/test_source_language.py checks it
+against Babel), with the Monday-first grid the calendar always had (CLDR's en is US, Sunday)."""
 
 
 def read_catalog(path: Path):

@@ -6,8 +6,9 @@ exporters only read them. `to_dict` is the JSON/CSV contract documented in docs/
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time, timedelta
+from operator import attrgetter
 from typing import Any
 
 from regimens.protocol.model import Dose
@@ -128,7 +129,17 @@ class DoseEvent:
     """Position within a day (order of giving)."""
 
     def with_(self, **changes: Any) -> DoseEvent:
-        return replace(self, **changes)
+        # dataclasses.replace, without its generic field walk and keyword call: compiling and
+        # dosing a long protocol copies thousands of events (DoseEvent has no __post_init__, so
+        # setting the fields is all __init__ does)
+        new = _new(DoseEvent)
+        for name, value in zip(_EVENT_FIELDS, _event_values(self), strict=True):
+            _set(new, name, value)
+        for name, value in changes.items():
+            if name not in _EVENT_FIELD_SET:
+                raise TypeError(f"DoseEvent has no field {name!r}")
+            _set(new, name, value)
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON/CSV record (docs/cli.md). Dates are ISO strings."""
@@ -199,6 +210,13 @@ def _num(x: float | None) -> float | int | None:
     if x is None:
         return None
     return int(x) if float(x).is_integer() else x
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(DoseEvent))
+_EVENT_FIELD_SET = frozenset(_EVENT_FIELDS)
+_event_values = attrgetter(*_EVENT_FIELDS)
+_new = object.__new__
+_set = object.__setattr__  # how a frozen dataclass's own __init__ sets its fields
 
 
 @dataclass(frozen=True)
