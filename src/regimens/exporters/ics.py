@@ -480,7 +480,14 @@ class _Builder:
         o, lb = self.opts, self.labels
         start = self._at(e)
         minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
-        end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
+        if minutes % 1440 == 0:
+            # days 1-7 from 09:00 stop at 09:00 on day 8 on the clock, as the timeline says and
+            # where the next bag (a step-up) starts: wall-clock arithmetic (an aware datetime plus
+            # days keeps its local time). Elapsed time would move the stop an hour across a DST
+            # change, so the old bag would end after the new one had started.
+            end = start + timedelta(minutes=minutes)
+        else:  # an infusion over N hours (mesna over 69 h) runs N hours of real time
+            end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
         bag = timedelta(hours=o.bag_hours)
         bags = max(1, math.ceil(minutes / (o.bag_hours * 60)))
         timing = text.continuous_timing(start, end, minutes, o.bag_hours, bags, lb)
