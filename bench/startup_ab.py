@@ -25,34 +25,15 @@ from pathlib import Path
 
 import icalendar
 from bytecode import compile_tree
+from ics_export import _FLOOR_PROCESS as FLOOR_PROCESS
 
 HERE = Path(__file__).resolve().parents[1] / "src"
 PY = sys.executable
 MAIN = "import sys; from regimens.cli import main; sys.exit(main(sys.argv[1:]))"
 ICS = ["ics", "nct02877303", "--start", "2027-01-04", "--tz", "America/Chicago", "--force", "-o"]
-FLOOR_ICS = r"""
-import sys
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
-import icalendar
-n, s_len, d_len, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-tz = ZoneInfo("America/Chicago")
-cal = icalendar.Calendar()
-cal.add("prodid", "-//floor//EN")
-cal.add("version", "2.0")
-start = datetime(2027, 1, 4, 9, tzinfo=tz)
-stamp = datetime(2027, 1, 1, tzinfo=UTC)
-for k in range(n):
-    ev = icalendar.Event()
-    ev.add("uid", f"{k:024x}@floor")
-    ev.add("dtstamp", stamp)
-    ev.add("dtstart", start + timedelta(hours=k))
-    ev.add("dtend", start + timedelta(hours=k, minutes=30))
-    ev.add("summary", "s" * s_len)
-    ev.add("description", "d" * d_len)
-    cal.add_component(ev)
-open(out, "wb").write(cal.to_ical())
-"""
+# The same bare-icalendar floor process as bench/ics_export.py, so both report one ratio.
+FLOOR_ICS = FLOOR_PROCESS
+
 
 
 def cpu(cmd: list[str], env: dict[str, str]) -> float:
