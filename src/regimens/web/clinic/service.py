@@ -217,11 +217,15 @@ def verify(rev: Revision, verifier) -> Revision:
             raise VerificationError(f"revision {rev.number} is no longer the newest (revision"
                                     f" {tp.latest_number} is): verify that one")
         now = timezone.now()
-        previous = tp.released.verified_at if tp.released_id and tp.released.verified_at else None
+        # Feeds send Last-Modified to the second and answer a matching If-Modified-Since with 304:
+        # a newer verified revision must be at least a second later than the last verified one,
+        # or a subscriber that polled in between would keep the old schedule. That one is read
+        # from the revisions, not from tp.released: recording a change clears `released`, so by
+        # now it is None (issue 17: the guard never fired, and a change verified in the same
+        # second as the revision before it kept its Last-Modified).
+        previous = (Revision.objects.filter(plan_id=tp.id, verified_at__isnull=False, number__lt=rev.number)
+                    .order_by("-number").values_list("verified_at", flat=True).first())
         if previous is not None and now.replace(microsecond=0) <= previous.replace(microsecond=0):
-            # Feeds send Last-Modified to the second and answer a matching If-Modified-Since with
-            # 304: a newer verified revision must be at least a second later, or a subscriber that
-            # polled in between would keep the old schedule.
             now = previous.replace(microsecond=0) + timedelta(seconds=1)
         try:
             with transaction.atomic():

@@ -26,7 +26,7 @@ from regimens.exporters.feed import GZIP_MIN_BYTES, feed_calendar
 from regimens.exporters.ics import IcsOptions, to_ics
 from regimens.web.clinic import service
 from regimens.web.clinic.models import Revision, TreatmentPlan
-from regimens.web.feeds.models import FULL, MINIMAL, FeedBody
+from regimens.web.feeds.models import MINIMAL, FeedBody
 
 VERSION = f"{__version__}+feed1"
 """Part of the cache key: bump the suffix when the served bytes change for the same release."""
@@ -68,15 +68,8 @@ def clear() -> None:
 def ics_options(audience: str, tp: TreatmentPlan) -> IcsOptions:
     """The calendar options of a feed: the clinic's zone, the wording, and UIDs unique to this plan
     (stable across revisions). Never a patient label: no name or record number in any feed."""
-    names = {f.name for f in dataclasses.fields(IcsOptions)}
-    extra = {}
-    if "audience" in names:
-        extra["audience"] = "minimal" if audience == MINIMAL else "patient"
-    elif audience != FULL:
-        raise Unavailable("this version of the calendar export has no minimal wording")
-    if "uid_salt" in names:
-        extra["uid_salt"] = f"plan {tp.id}"
-    return IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, **extra)
+    return IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, audience="minimal" if audience == MINIMAL else "patient",
+                      uid_salt=f"plan {tp.id}")
 
 
 def calendar_of(rev: Revision, tl, audience: str, tp: TreatmentPlan) -> tuple[bytes, datetime]:
