@@ -76,6 +76,22 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_table(fields: list[str], rows) -> str:
+    """Rows (dicts) as CSV text with every cell through `csv_cell`. The csv module quotes a cell
+    holding a line feed but not one holding a bare carriage return when rows end in "\n", and
+    a reader (or a spreadsheet) then splits the row there: a row with a CR in any cell is
+    written fully quoted. Other rows are written exactly as csv.DictWriter writes them."""
+    buf = io.StringIO()
+    plain = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    quoted = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    plain.writeheader()
+    for row in rows:
+        cells = {k: csv_cell(row.get(k, "")) for k in fields}
+        cr = any(isinstance(v, str) and "\r" in v for v in cells.values())
+        (quoted if cr else plain).writerow(cells)
+    return buf.getvalue()
+
+
 def to_csv(tl: Timeline) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")

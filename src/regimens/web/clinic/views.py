@@ -5,9 +5,7 @@ dose: no schedule or dose logic here."""
 from __future__ import annotations
 
 import calendar
-import csv
 import hashlib
-import io
 import json
 import secrets
 from datetime import date, datetime
@@ -26,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from regimens.errors import RegimensError
 from regimens.exporters.ics import IcsOptions, to_ics
 from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
-from regimens.exporters.tabular import csv_cell, to_json
+from regimens.exporters.tabular import csv_table, to_json
 from regimens.plans.changes import describe
 from regimens.plans.diff import diff
 from regimens.plans.plan import check_protocol, describe_given
@@ -511,15 +509,9 @@ def _export(qs, fmt: str, name: str) -> HttpResponse:
                          f"{name}.json")
     if fmt != "csv":
         raise Http404
-    buf = io.StringIO()
-    fields = ["seq", "at", "actor", "action", "patient", "plan_ref", "revision_ref", "what", "before", "after",
-              "reason", "prev_hash", "hash"]
-    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        # the exporters' one rule for cells a spreadsheet would run as a formula (= + - @ tab CR)
-        w.writerow({k: csv_cell(v) for k, v in r.items()})
-    return _download(buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv")
+    # the exporters' one rule for cells a spreadsheet would run as a formula (= + - @ tab CR)
+    text = csv_table(list(audit.FIELDS) + ["hash"], rows)
+    return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv")
 
 
 def home(request):
