@@ -99,13 +99,13 @@ def test_pharmacists_verify_nurse_prints_delay_moves_dates(tmp_path):
             page.get_by_label("Protocol").select_option("nct03114865")
             page.get_by_role("button", name="Continue").click()
             page.get_by_label("Start (day 1 of the first element)").fill(start.isoformat())
-            page.get_by_label("Height (cm)").fill("1.75")  # metres: the library's check shows next to the field
-            page.get_by_label("Weight (kg)").fill("80")
+            page.get_by_label("Height", exact=True).fill("1.75")  # metres: the library's check shows next to the field
+            page.get_by_label("Weight", exact=True).fill("80")
             page.get_by_role("button", name=re.compile("Save plan")).click()
             assert "looks like metres" in page.locator("#f-height_cm .error").inner_text()
             b.axe("new plan with an error")
             b.shot("new-plan")
-            page.get_by_label("Height (cm)").fill("175")
+            page.get_by_label("Height", exact=True).fill("175")
             page.get_by_label("Age (years)").fill("45")
             page.get_by_role("button", name=re.compile("Save plan")).click()
             page.wait_for_url(re.compile(r"/plans/[0-9a-f-]{36}/$"))

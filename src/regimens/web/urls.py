@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from regimens.web.clinic import views
+from regimens.web.clinic import live, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<uuid:patient_id>/", views.patient, name="patient"),
     path("patients/<uuid:patient_id>/plans/new/", views.plan_new, name="plan_new"),
+    path("patients/<uuid:patient_id>/plans/new/check/", live.plan_new_check, name="plan_new_check"),
     path("patients/<uuid:patient_id>/plans/import/", views.plan_import, name="plan_import"),
     path("patients/<uuid:patient_id>/audit/", views.patient_audit, name="patient_audit"),
     path("patients/<uuid:patient_id>/audit.<str:fmt>", views.patient_audit_export, name="patient_audit_export"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/working/", views.plan_working, name="plan_working"),
     path("plans/<uuid:plan_id>/verify/", views.plan_verify, name="plan_verify"),
     path("plans/<uuid:plan_id>/change/", views.plan_change, name="plan_change"),
+    path("plans/<uuid:plan_id>/change/check/", live.plan_change_check, name="plan_change_check"),
     path("plans/<uuid:plan_id>/sheet/<str:kind>.<str:fmt>", views.plan_sheet, name="plan_sheet"),
     path("plans/<uuid:plan_id>/calendar.ics", views.plan_ics, name="plan_ics"),
     path("plans/<uuid:plan_id>/plan.yaml", views.plan_file, name="plan_file"),

@@ -6,10 +6,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib.auth import authenticate, get_user_model
+from django.forms.boundfield import BoundField
 
-from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS
+from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
+from regimens.dosing.measurements import Quantity, parse_height, parse_weight
 from regimens.errors import RegimensError
 from regimens.plans.changes import Administered, Cease, Move, Resume, preview
 from regimens.plans.plan import Given, Plan, PlanModification, load_plan, merge, same_content
@@ -48,14 +52,155 @@ class SearchForm(forms.Form):
     q = forms.CharField(max_length=80, required=False, label="Find a patient (name or record number)")
 
 
-class MeasurementsMixin(forms.Form):
-    height_cm = forms.FloatField(required=False, label="Height (cm)")
-    weight_kg = forms.FloatField(required=False, label="Weight (kg)")
+class LiveBoundField(BoundField):
+    """A field that also names its live message (the `<p id="…_live" aria-live="polite">` the
+    check-as-you-type answer fills) in aria-describedby, after its help text and error."""
+
+    @property
+    def live_id(self) -> str:
+        return f"{self.auto_id}_live"
+
+    @property
+    def aria_describedby(self):
+        if self.field.widget.attrs.get("aria-describedby") or not self.auto_id or self.is_hidden:
+            return super().aria_describedby
+        return " ".join(filter(None, [super().aria_describedby, self.live_id]))
+
+
+@dataclass(frozen=True)
+class LiveMessage:
+    """One field's message for the page as it is being filled in: `kind` is "error", "ok" (e.g.
+    what a height in feet was read as) or "" (nothing to say)."""
+
+    name: str
+    kind: str
+    text: str
+    shown: str
+    """What the page says it shows now (its hidden `shown-NAME` input): unchanged messages are
+    not sent again, so a screen reader hears only what changed."""
+
+    @property
+    def token(self) -> str:
+        return f"{self.kind}:{self.text}" if self.kind else ""
+
+    @property
+    def changed(self) -> bool:
+        return self.token != self.shown
+
+    @property
+    def dom_id(self) -> str:
+        return "live-all" if self.name == ALL else f"id_{self.name}_live"
+
+
+ALL = "__all__"
+
+
+class LiveForm(forms.Form):
+    """The same form and the same library checks as on submit, run while the pharmacist fills
+    it in (htmx posts the form after each change). `live_messages` binds the form with live=True:
+    a required field still empty is not an error yet unless it is the one just left, and the
+    form-wide message waits until every field the check needs is filled in. On submit nothing
+    is relaxed: the server-side check stays the authority."""
+
+    bound_field_class = LiveBoundField
+    live_waits_for: frozenset[str] = frozenset()
+    """Required fields whose emptiness does not stop the whole-form check while typing."""
+
+    def __init__(self, *args, live: bool = False, trigger: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.live, self.trigger = live, trigger
+        self.notes: dict[str, str] = {}
+        self.relaxed: set[str] = set()
+
+    def _relax_unfilled(self) -> None:
+        for name, f in self.fields.items():
+            if f.required and name != self.trigger and self.data.get(name, "") == "":
+                f.required = False
+                self.relaxed.add(name)
+
+    def live_messages(self) -> list[LiveMessage]:
+        self._relax_unfilled()
+        self.is_valid()
+        out = []
+        for name, f in self.fields.items():
+            if f.widget.is_hidden:
+                continue
+            filled = name == self.trigger or self.data.get(name, "") != ""
+            errs = self.errors.get(name) if filled else None
+            kind, text = ("error", " ".join(errs)) if errs else ("ok", self.notes[name]) if (
+                filled and name in self.notes) else ("", "")
+            out.append(LiveMessage(name, kind, text, self.data.get(f"shown-{name}", "")))
+        whole = self.non_field_errors() if self.relaxed <= self.live_waits_for else []
+        out.append(LiveMessage(ALL, "error" if whole else "", " ".join(whole), self.data.get(f"shown-{ALL}", "")))
+        return out
+
+
+class MeasurementsMixin(LiveForm):
+    """Height and weight as the command line takes them (`175`, `1.75m`, `5ft9in`; `80`, `154lb`):
+    read by the library's own parsers, and what a unit was read as is said next to the field."""
+
+    height_cm = forms.CharField(required=False, max_length=20, label="Height",
+                                help_text="Centimetres (175), or with a unit: 1.75m, 69in, 5ft9in")
+    weight_kg = forms.CharField(required=False, max_length=20, label="Weight",
+                                help_text="Kilograms (80), or with a unit: 154lb, 3500g")
     bsa_m2 = forms.FloatField(required=False, label="BSA (m²), only if given directly")
     age_years = forms.FloatField(required=False, label="Age (years)")
     measured_on = forms.DateField(required=False, widget=DATE, label="Measured on")
     bsa_formula = forms.ChoiceField(choices=[(k, f.name) for k, f in FORMULAS.items()], initial=DEFAULT_FORMULA,
                                     label="BSA formula")
+
+    def _quantity(self, name: str, parse, what: str, unit: str) -> float | None:
+        raw = (self.cleaned_data.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            q: Quantity = parse(raw, what)
+        except RegimensError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        self.quantities[name] = q
+        if q.converted:
+            self.notes[name] = f"read as {q.text(unit)}"
+        return q.value
+
+    def clean_height_cm(self):
+        return self._quantity("height_cm", parse_height, "height", "cm")
+
+    def clean_weight_kg(self):
+        return self._quantity("weight_kg", parse_weight, "weight", "kg")
+
+    @property
+    def quantities(self) -> dict[str, Quantity]:
+        if not hasattr(self, "_quantities"):
+            self._quantities = {}
+        return self._quantities
+
+    def measurement_given(self) -> dict:
+        """The measurement part of plans.plan.Given, with a converted unit kept as written."""
+        c = self.cleaned_data
+        h, w = self.quantities.get("height_cm"), self.quantities.get("weight_kg")
+        return {"height_cm": c.get("height_cm"), "weight_kg": c.get("weight_kg"), "bsa_m2": c.get("bsa_m2"),
+                "age_years": c.get("age_years"), "measured_on": c.get("measured_on"),
+                "bsa_formula": c.get("bsa_formula") or None,
+                "height_given": h.given if h and h.converted else None,
+                "weight_given": w.given if w and w.converted else None}
+
+    def check_measurements(self) -> bool:
+        """The library's plausibility check of the measurements on their own (dosing.bsa), so a
+        wrong height shows next to it before the start date or arm are chosen. False (and the
+        message added to its field) when refused."""
+        g = self.measurement_given()
+        if all(g[k] is None for k in ("height_cm", "weight_kg", "bsa_m2", "age_years")):
+            return True
+        if self.live and g["bsa_m2"] is None and (g["height_cm"] is None) != (g["weight_kg"] is None):
+            return True  # the other one is not typed yet: "height alone gives no BSA" would be premature
+        try:
+            Measurements(g["height_cm"], g["weight_kg"], g["bsa_m2"], g["age_years"], g["measured_on"],
+                         g["bsa_formula"] or DEFAULT_FORMULA, height_given=g["height_given"],
+                         weight_given=g["weight_given"])
+        except RegimensError as exc:
+            self.add_error(_field_for(str(exc), self.fields), str(exc))
+            return False
+        return True
 
 
 class NewPlanForm(MeasurementsMixin):
@@ -88,14 +233,14 @@ class NewPlanForm(MeasurementsMixin):
     def given(self) -> Given:
         c = self.cleaned_data
         choices = {k.removeprefix("choice_"): v for k, v in c.items() if k.startswith("choice_") and v}
-        return Given(start=c.get("start"), arm=c.get("arm"), choices=choices, height_cm=c.get("height_cm"),
-                     weight_kg=c.get("weight_kg"), bsa_m2=c.get("bsa_m2"), age_years=c.get("age_years"),
-                     measured_on=c.get("measured_on"), bsa_formula=c.get("bsa_formula") or None)
+        return Given(start=c.get("start"), arm=c.get("arm"), choices=choices, **self.measurement_given())
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
+        if self.errors or not self.check_measurements():
             return cleaned
+        if self.live and self.relaxed:
+            return cleaned  # the plan is compiled once arm, start and the decisions are all given
         try:
             plan = merge(None, self.pf, self.given())
             compile_plan(self.pf, plan)  # arm, choices, start: the compiler's own checks
@@ -105,6 +250,10 @@ class NewPlanForm(MeasurementsMixin):
         self.plan = plan
         return cleaned
 
+
+LIVE_REASON = "(reason not given yet)"
+"""Stands in for the reason while the change is checked as it is typed (never saved: the submit
+refuses a change without its reason)."""
 
 CHANGE_KINDS = [
     ("actual_start", "Delay or bring forward a cycle (actual day 1)"),
@@ -172,7 +321,7 @@ class ChangeForm(MeasurementsMixin):
     def parsed(self) -> tuple[Given, list]:
         """(plan values to merge, treatment changes) for the chosen kind."""
         c = self.cleaned_data
-        kind, reason, by = c["kind"], c["reason"].strip(), self.by
+        kind, reason, by = c["kind"], (c.get("reason") or "").strip() or LIVE_REASON, self.by
         if kind == "actual_start":
             if not c.get("cycle"):
                 raise forms.ValidationError("a delay needs the cycle")
@@ -186,9 +335,7 @@ class ChangeForm(MeasurementsMixin):
             return Given(modifications=(PlanModification(drug=drug, change=change, from_cycle=c.get("cycle") or None,
                                                          reason=reason),)), []
         if kind == "measurements":
-            return Given(height_cm=c.get("height_cm"), weight_kg=c.get("weight_kg"), bsa_m2=c.get("bsa_m2"),
-                         age_years=c.get("age_years"), measured_on=c.get("measured_on"),
-                         bsa_formula=c.get("bsa_formula") or None), []
+            return Given(**self.measurement_given()), []
         if kind == "move":
             at = c["at_time"].strftime("%H:%M") if c.get("at_time") else None
             return Given(), [Move(self._target(), self._date("a move"), at, c.get("mode") or "dose", reason, by,
@@ -202,11 +349,13 @@ class ChangeForm(MeasurementsMixin):
             raise forms.ValidationError("a cease needs the drug (or 'all') and why it is ceased")
         return Given(), [Cease(None if drug == "all" else drug, self._date("a cease"), c["cease_why"], reason, by)]
 
+    live_waits_for = frozenset({"reason"})
+
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
+        if self.errors or not self.check_measurements():
             return cleaned
-        if not cleaned.get("reason", "").strip():
+        if not cleaned.get("reason", "").strip() and not (self.live and "reason" in self.relaxed):
             self.add_error("reason", "give the reason for the change")
             return cleaned
         try:
