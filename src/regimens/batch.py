@@ -291,6 +291,7 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
     from regimens.dosing.doses import resolve_doses
     from regimens.plans.plan import Given, merge
     from regimens.schedule.compiler import compile as compile_timeline
+    from regimens.schedule.timeline import in_zone
 
     pf = _protocol(ctx.protocols_dir, row.protocol, ctx.cache_dir)
     m = row.measurements
@@ -305,6 +306,8 @@ def render_patient(row: PatientRow, ctx: BatchContext) -> list[tuple[str, bytes]
     overrides = plan.cap_override_list()
     if measurements is not None or mods or overrides:
         tl = resolve_doses(tl, measurements, mods, _rules(), overrides, plan.confirmed_outside)
+    if ctx.tz:  # every output of the row stops an infusion over hours on the clinic's clock
+        tl = in_zone(tl, ctx.tz)
     kinds = row.outputs or ctx.default_outputs
     out: list[tuple[str, bytes]] = []
     for kind in KINDS:

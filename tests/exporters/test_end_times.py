@@ -65,3 +65,114 @@ def test_without_a_following_bag_the_pump_stops_at_the_same_clock_time(timeline)
     end = [v for v in _mine(cal, step) if "-end-" in str(v["UID"])]
     assert len(end) == 1
     assert end[0]["DTSTART"].dt.astimezone(tz).replace(tzinfo=None) == datetime(2027, 3, 22, 9, 0)
+
+
+# --- one stop time on every output (issue 10) ------------------------------------------------
+# The rule, in the library (schedule/timeline.infusion_stop): an infusion over a number of hours
+# runs that many elapsed hours; a continuous infusion on whole days stops at its start time on
+# the clock. JSON, CSV, the table, the nurse and pharmacist sheets, the patient calendar and the
+# .ics all print DoseEvent.stops / infusion_stop, so they cannot disagree.
+
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from regimens.exporters import tabular  # noqa: E402
+from regimens.exporters.sheet import Selection, SheetOptions, render_html  # noqa: E402
+from regimens.schedule.timeline import in_zone, infusion_stop  # noqa: E402
+
+
+def _mesna(tl):
+    return next(e for e in tl.events if e.drug == "mesna")
+
+
+# Hand-computed. NCT02877303 course A day 1: mesna from 08:00 over 69 h (adult-regimens.md §2).
+# Without a clock change: 08:00 Friday + 69 h = 05:00 Monday.
+# Spring forward Sun 14 Mar 2027: Fri 12 Mar 08:00 CST = 14:00 UTC; + 69 h = Mon 15 Mar 11:00 UTC
+#   = 06:00 CDT (UTC-5).
+# Fall back Sun 7 Nov 2027: Fri 5 Nov 08:00 CDT = 13:00 UTC; + 69 h = Mon 8 Nov 10:00 UTC
+#   = 04:00 CST (UTC-6).
+MESNA = [
+    (date(2027, 3, 12), datetime(2027, 3, 15, 6, 0), "Mon 15 Mar 06:00", "Monday 15 March 2027 at 6:00"),
+    (date(2027, 11, 5), datetime(2027, 11, 8, 4, 0), "Mon 8 Nov 04:00", "Monday 8 November 2027 at 4:00"),
+]
+
+
+@pytest.mark.parametrize(("start", "stop", "staff", "patient"), MESNA)
+def test_mesna_over_69_hours_stops_after_69_real_hours_on_every_output(timeline, start, stop, staff, patient):
+    raw = timeline("nct02877303", start=start)
+    m = _mesna(raw)
+    assert (m.date, m.time, m.duration_minutes, m.whole_days) == (start, time(8), 69 * 60, False)
+    # no zone: a clock without changes, 05:00 on Monday
+    assert infusion_stop(m) == datetime.combine(start + timedelta(days=3), time(5))
+    tl = in_zone(raw, CHI)
+    m = _mesna(tl)
+    tz = ZoneInfo(CHI)
+    # the instant is 69 h after the start, whatever the clock shows
+    assert (infusion_stop(m, CHI).astimezone(UTC) - datetime.combine(start, time(8), tzinfo=tz).astimezone(UTC)
+            == timedelta(hours=69))
+    assert m.stops == stop and (m.end_date, m.end_time) == (stop.date(), stop.time())
+    # staff are told the clock change moved the stop (doses at clock times did not move)
+    assert any(w.startswith(f"mesna from {start.isoformat()} 08:00: the clocks change") and f"stops at {stop:%H:%M}"
+               in w for w in tl.warnings)
+    # JSON and CSV
+    rec = next(r for r in json.loads(tabular.to_json(tl))["events"] if r["uid"] == m.uid)
+    assert (rec["stops"], rec["end_date"], rec["end_time"]) == (stop.strftime("%Y-%m-%dT%H:%M"),
+                                                               stop.date().isoformat(), stop.strftime("%H:%M"))
+    row = next(r for r in csv.DictReader(io.StringIO(tabular.to_csv(tl).decode())) if r["uid"] == m.uid)
+    assert row["stops"] == rec["stops"]
+    assert f"(stops {stop:%Y-%m-%d %H:%M})" in tabular.to_table(tl).decode()
+    # .ics (read back with icalendar): the end-of-infusion event at the same local time
+    cal = icalendar.Calendar.from_ical(to_ics(tl, IcsOptions(tz=CHI, audience="staff"), GEN))
+    end = [v for v in _mine(cal, m) if "-end-" in str(v["UID"])]
+    assert [v["DTSTART"].dt.astimezone(tz).replace(tzinfo=None) for v in end] == [stop]
+    # nurse and pharmacist sheets, patient calendar
+    sel = Selection(cycle="intensive.c1")
+    for kind in ("nurse", "pharmacist"):
+        html = render_html(tl, sel, SheetOptions(kind=kind), GEN)
+        assert f"pump stops {staff}" in html, kind
+    html = render_html(tl, sel, SheetOptions(kind="patient"), GEN)
+    assert f"your pump comes off on {patient}" in html
+
+
+def test_blinatumomab_28_days_stops_at_9_on_day_29_on_every_output(timeline):
+    # seed-004 (NCT03114865): cycle 2 "Days 1-28: 28 ug/day". Started Mon 4 Jan 2027, cycle 2 is
+    # days 43-70 (Mon 15 Feb to Sun 14 Mar); from 09:00 on day 1 it runs 28 whole days and stops at
+    # 09:00 on day 29, Mon 15 Mar, the day after the spring-forward change: 09:00 CDT, not 10:00.
+    tl = in_zone(timeline("nct03114865", start=date(2027, 1, 4)), CHI)
+    e = next(x for x in tl.events if x.drug == "blinatumomab" and x.cycle == 2 and x.continuous)
+    assert (e.date, e.end_date, e.time, e.whole_days) == (date(2027, 2, 15), date(2027, 3, 14), time(9), True)
+    stop = datetime(2027, 3, 15, 9, 0)
+    assert e.stops == stop
+    assert infusion_stop(e, CHI) == datetime(2027, 3, 15, 9, 0, tzinfo=ZoneInfo(CHI))
+    assert not any("clocks change" in w for w in tl.warnings)  # on the clock: nothing moved
+    rec = next(r for r in json.loads(tabular.to_json(tl))["events"] if r["uid"] == e.uid)
+    assert rec["stops"] == "2027-03-15T09:00"
+    row = next(r for r in csv.DictReader(io.StringIO(tabular.to_csv(tl).decode())) if r["uid"] == e.uid)
+    assert (row["stops"], row["whole_days"]) == ("2027-03-15T09:00", "true")
+    cal = icalendar.Calendar.from_ical(to_ics(tl, IcsOptions(tz=CHI, audience="staff"), GEN))
+    end = [v for v in _mine(cal, e) if "-end-" in str(v["UID"])]
+    assert [v["DTSTART"].dt.astimezone(ZoneInfo(CHI)).replace(tzinfo=None) for v in end] == [stop]
+    sel = Selection(cycle="2")
+    for kind in ("nurse", "pharmacist"):
+        assert "pump stops Mon 15 Mar 09:00" in render_html(tl, sel, SheetOptions(kind=kind), GEN), kind
+    html = render_html(tl, sel, SheetOptions(kind="patient"), GEN)
+    assert "your pump comes off on Monday 15 March 2027 at 9:00" in html
+    assert "<strong>Pump</strong> comes off at 9:00" in html  # the square of Mon 15 Mar
+    assert "<strong>Pump</strong> last day" not in html  # never 'last day' on day 28: a day early
+
+
+def test_the_cli_puts_timeline_and_sheet_on_the_clinic_clock(run_cli):
+    args = ("nct02877303", "--start", "2027-03-12", "--tz", "America/Chicago")
+    code, out, err = run_cli("timeline", *args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["timeline"]["zone"] == CHI
+    assert [r["stops"] for r in data["events"] if r["drug"] == "mesna"][0] == "2027-03-15T06:00"
+    assert "the clocks change (America/Chicago)" in err
+    code, html, err = run_cli("sheet", *args, "--kind", "nurse", "--cycle", "intensive.c1")
+    assert code == 0, err
+    assert "pump stops Mon 15 Mar 06:00" in html
+    code, out, err = run_cli("timeline", "nct02877303", "--start", "2027-03-12", "--tz", "EST")
+    assert code == 2 and "fixed offset" in err

@@ -125,12 +125,14 @@ def test_patient_calendar_month_grid_plain_words(run_cli):
 
 def test_patient_calendar_step_up_is_not_a_pump_stop(run_cli):
     # record: 9 mcg/day days 1-7 then 28 mcg/day days 8-28 of cycle 1 — one pump that keeps
-    # running; day 7 (2027-01-10) must not say "last day", day 8 says the dose goes up, and the
-    # true last infusion day (day 28, 2027-01-31) does
+    # running; day 7 (2027-01-10) must not say it stops, day 8 says the dose goes up, and the
+    # morning after the last infusion day (09:00 on day 29: 2027-02-01 and 2027-03-15) says the
+    # pump comes off (issue 10: not "last day" on day 28, which reads as a day early)
     code, html, err = run_cli("sheet", P, "--start", START, "--kind", "patient")
     assert code == 0, err
     assert html.count("<strong>Pump</strong> dose goes up: blinatumomab") == 1
-    assert html.count("<strong>Pump</strong> last day") == 2  # 2027-01-31 and 2027-03-14
+    assert html.count("<strong>Pump</strong> comes off at 9:00") == 2
+    assert "<strong>Pump</strong> last day" not in html
 
 
 def test_patient_calendar_pdf_is_tagged(run_cli, tmp_path):

@@ -393,7 +393,7 @@ def _defaults(pf) -> dict[str, str]:
 
 def _key(e):
     d = e.to_dict()
-    for k in ("date", "end_date", "phase_start", "weekend"):  # the weekday moves with the date
+    for k in ("date", "end_date", "stops", "phase_start", "weekend"):  # the weekday moves with the date
         d.pop(k)
     return d
 
@@ -407,6 +407,8 @@ def _shift_holds(pf, request, n):
         assert y.date - x.date == timedelta(days=n)
         assert y.end_date - x.end_date == timedelta(days=n)
         assert y.phase_start - x.phase_start == timedelta(days=n)
+        assert (x.stops is None) == (y.stops is None)
+        assert x.stops is None or y.stops - x.stops == timedelta(days=n)
         assert _key(x) == _key(y)  # same uid, time, day, dose...: only the dates move
     assert [c.start + timedelta(days=n) for c in a.cycles] == [c.start for c in b.cycles]
 

@@ -195,7 +195,7 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
     )
     opts.check()
     stamp = generated_at()
-    built = build(params)
+    built = build({**params, "zone": zone})  # stop times on the calendar's clock
     tl = built.timeline
     saved = built.extras.get("saved_plan")
     if saved is not None:

@@ -252,6 +252,24 @@ def times_options(f):
     return f
 
 
+def zone_option(f):
+    """--tz for outputs without a calendar (timeline, sheet): the clinic's zone, so that the stop
+    of an infusion over hours is on the same clock as in the .ics (schedule/timeline.in_zone)."""
+    return click.option(
+        "--tz", "zone", envvar="REGIMENS_TZ", metavar="AREA/CITY", callback=_zone_callback,
+        help="The clinic's time zone (IANA Area/City; env REGIMENS_TZ). An infusion over hours "
+             "(mesna over 69 h) stops that many real hours later, an hour off across a daylight-saving "
+             "change; without --tz no change is assumed.")(f)
+
+
+def _zone_callback(ctx, param, value):
+    if not value:
+        return None
+    from regimens.cli.ics_cmd import check_zone
+
+    return check_zone(value)
+
+
 def administration_times(params: dict):
     """request.AdministrationTimes from --clinic-start/--q12h-first/--tid-times (defaults kept)."""
     from dataclasses import replace

@@ -112,6 +112,10 @@ def build(params: dict[str, Any]) -> Built:
     tl = patient.timeline_of(pf, plan, rounding, cumulative=cumulative, times=administration_times(params))
     if saved is not None:
         tl = replace(tl, revision=saved.revision)
+    if params.get("zone"):  # stop times of infusions over hours on the clinic's clock (schedule/timeline.py)
+        from regimens.schedule.timeline import in_zone
+
+        tl = in_zone(tl, params["zone"])
     far = warn_far_start(params.get("start"), datetime.now(UTC).date())
     if far:
         tl = replace(tl, warnings=(*tl.warnings, far))

@@ -17,6 +17,7 @@ from regimens.cli.options import (
     patient_options,
     schedule_options,
     times_options,
+    zone_option,
 )
 from regimens.cli.output import check_writable, emit, quiet
 
@@ -25,6 +26,7 @@ from regimens.cli.output import check_writable, emit, quiet
 @schedule_options
 @patient_options
 @times_options
+@zone_option
 @click.option("--kind", type=click.Choice(["nurse", "pharmacist", "patient"]), default="nurse", show_default=True,
               help="nurse: administration sheet to give and sign doses; pharmacist: dose working and "
                    "cumulative doses; patient: month calendar in plain words.")

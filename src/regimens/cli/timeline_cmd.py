@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from regimens.cli.options import output_options, patient_options, schedule_options, times_options
+from regimens.cli.options import output_options, patient_options, schedule_options, times_options, zone_option
 from regimens.cli.output import check_writable, emit
 
 
@@ -12,6 +12,7 @@ from regimens.cli.output import check_writable, emit
 @schedule_options
 @patient_options
 @times_options
+@zone_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
               help="Default: from the -o extension (.json, .csv), else table.")
 @click.option("--wide", is_flag=True,

@@ -42,7 +42,7 @@ from regimens.exporters.vtimezone import vtimezone
 from regimens.notation.ismp import plain_frequency
 from regimens.protocol.bibliography import public_text
 from regimens.language.site import N_, PatientLanguage
-from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline
+from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, Timeline, infusion_stop
 
 PRODID = "-//regimens//regimens iCalendar export//EN"
 MAX_BYTES = 1_000_000
@@ -480,14 +480,10 @@ class _Builder:
         o, lb = self.opts, self.labels
         start = self._at(e)
         minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
-        if minutes % 1440 == 0:
-            # days 1-7 from 09:00 stop at 09:00 on day 8 on the clock, as the timeline says and
-            # where the next bag (a step-up) starts: wall-clock arithmetic (an aware datetime plus
-            # days keeps its local time). Elapsed time would move the stop an hour across a DST
-            # change, so the old bag would end after the new one had started.
-            end = start + timedelta(minutes=minutes)
-        else:  # an infusion over N hours (mesna over 69 h) runs N hours of real time
-            end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
+        # the library's rule, so the .ics stops where the timeline, CSV and sheets say: days 1-7
+        # from 09:00 stop at 09:00 on day 8 on the clock (where a step-up bag starts), an
+        # infusion over 69 h runs 69 real hours, across a DST change too
+        end = infusion_stop(e, self.opts.tz) or start + timedelta(minutes=minutes)
         bag = timedelta(hours=o.bag_hours)
         bags = max(1, math.ceil(minutes / (o.bag_hours * 60)))
         timing = text.continuous_timing(start, end, minutes, o.bag_hours, bags, lb)
@@ -550,7 +546,7 @@ class _Builder:
                 minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
                 bag = timedelta(hours=o.bag_hours)
                 times = [start.astimezone(UTC) + k * bag for k in range(max(1, math.ceil(minutes / (o.bag_hours * 60))))]
-                end = start.astimezone(UTC) + timedelta(minutes=minutes)
+                end = (infusion_stop(e, self.opts.tz) or start + timedelta(minutes=minutes)).astimezone(UTC)
                 if (e.drug, end.astimezone(self.tz)) not in self.cont_starts:
                     times.append(end)
                 for t in times:

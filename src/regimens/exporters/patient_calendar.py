@@ -88,7 +88,11 @@ def _day_items(d: date, events: list[DoseEvent], continued: set[str] = frozenset
                 elif e.date == d:
                     clinic = True
                     items.append({"word": "Pump", "text": w(N_("starts: %(drug)s"), drug=_name(e))})
-                elif e.end_date == d and e.uid not in continued:
+                elif e.uid not in continued and e.stops is not None and e.stops.date() == d:
+                    # the morning it comes off (09:00 on day 29 after days 1-28), the time every
+                    # output prints: not "last day" on day 28, which would take it off a day early
+                    items.append({"word": "Pump", "text": w(pw.PUMP_OFF_AT, time=w.clock(e.stops))})
+                elif e.end_date == d and e.uid not in continued and e.stops is None:
                     items.append({"word": "Pump", "text": w(N_("last day"))})
                 else:
                     items.append({"word": "Pump", "text": w(N_("on")), "continuing": True})
@@ -279,7 +283,7 @@ def _listing(days: dict[date, dict[str, Any]], events: list[DoseEvent], continue
     for e in events:
         by_day.setdefault(e.date, []).append(e)
         if e.kind in GIVEN and e.status != "omitted" and e.end_date != e.date and e.uid not in continued:
-            ends.setdefault(e.end_date, []).append(e)
+            ends.setdefault(e.stops.date() if e.continuous and e.stops else e.end_date, []).append(e)
     listing = []
     for day, info in sorted(days.items()):
         if all(i.get("continuing") or i["word"] == "Tablets" for i in info["items"]):
@@ -298,13 +302,19 @@ def _listing(days: dict[date, dict[str, Any]], events: list[DoseEvent], continue
             when = (f"{w.dose_of_day(seen[key], count[key], time)}, " if count[key] > 1
                     else f"{w(pw.AT_TIME, time=time)}, " if time else "")
             how = f"{w(pw.PUMP_ALL_DAY)}, " if e.continuous else ""
-            extra = f" {w(pw.UNTIL, date=w.long(e.end_date))}" if e.continuous else ""
+            extra = ""
+            if e.continuous and e.stops is not None and e.uid not in continued:
+                extra = f" {w(pw.PUMP_OFF, date=w.long(e.stops.date()), time=w.clock(e.stops))}"
+            elif e.continuous:  # a step dose follows the next day: the pump stays on
+                extra = f" {w(pw.UNTIL, date=w.long(e.end_date))}"
             pre = f" ({w(pw.PREMED)})" if e.kind == KIND_PREMEDICATION else ""
             team = f" ({w(pw.TEAM_TELLS_DOSE)})" if _no_dose(e) else ""
             held = f" ({w(pw.ON_HOLD)})" if e.status == "held" else ""
             lines.append(ismp_clean(f"{_name(e)}{dose}: {when}{how}{_route(e, w)}{extra}{pre}{team}{held}"))
         for e in ends.get(day, []):
-            if e.date < day:
+            if e.date < day and e.continuous and e.stops is not None:
+                lines.append(ismp_clean(w(pw.PUMP_OFF_DAY, drug=_name(e), time=w.clock(e.stops))))
+            elif e.date < day:
                 lines.append(ismp_clean(w(pw.LAST_DAY_OF_PUMP, drug=_name(e))))
         for e in by_day.get(day, []):
             if e.kind == "hospitalization":
@@ -332,7 +342,9 @@ def patient(tl: Timeline, chosen, options, tr: Translator | None = None) -> dict
     covering: dict[date, list[DoseEvent]] = {}
     for e in events:
         d = max(e.date, first)
-        while d <= min(e.end_date, last):
+        # a pump on whole days is on until the morning after its last day (09:00 on day 29)
+        end = e.stops.date() if e.continuous and e.stops and e.uid not in continued else e.end_date
+        while d <= min(end, last):
             covering.setdefault(d, []).append(e)
             d += timedelta(days=1)
     days: dict[date, dict[str, Any]] = {}

@@ -53,6 +53,11 @@ AT_HOME = N_("at home")
 SEE_BELOW = N_("(see below)")
 WEEK_OF = N_("Week of %(date)s")
 UNTIL = N_("until %(date)s")
+PUMP_OFF = N_("your pump comes off on %(date)s at %(time)s")
+"""When the pump stops (DoseEvent.stops: the clock time every output prints), in the day list."""
+PUMP_OFF_DAY = N_("%(drug)s: your pump comes off at %(time)s")
+PUMP_OFF_AT = N_("comes off at %(time)s")
+"""The day square of the morning the pump stops (09:00 on day 29, after the last whole day)."""
 
 _AMBIGUITY_ID = re.compile(r"\s*\((?:[A-Z]\d+(?:,\s*)?)+\)")
 _M2 = re.compile(r"\bm2\b")
@@ -92,6 +97,10 @@ class Words:
 
     def long(self, d: date) -> str:
         return long_date(d) if self.english else self.tr.date(d, "full")
+
+    def clock(self, t) -> str:
+        """`9:00`, `17:30`: a 24-hour clock time without a leading zero, as a patient writes it."""
+        return f"{t.hour}:{t.minute:02d}"
 
     def weekdays_short(self) -> list[str]:
         """Abbreviated weekday names in printed order (the locale's first day of the week first)."""

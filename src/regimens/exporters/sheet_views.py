@@ -15,6 +15,7 @@ from regimens.exporters.tabular import (
     infusion_length,
     patient_dose_text,
     reference_label,
+    stop_text,
     weekend_flag,
 )
 from regimens.notation.ismp import (
@@ -136,10 +137,12 @@ def common(tl: Timeline, chosen, options, generated_at: datetime) -> dict[str, A
 
 def _duration(e: DoseEvent) -> str:
     if e.continuous:
+        # when the pump stops is the library's answer (DoseEvent.stops), as in JSON/CSV and the .ics
+        stop = f"; pump stops {stop_text(e)}" if e.stops is not None else f" (to {e.end_date.isoformat()})"
         if e.duration_minutes:  # its length, not the calendar days it touches (mesna 69 h over 4 days)
-            return f"continuous infusion over {infusion_length(e)} (to {e.end_date.isoformat()})"
+            return f"continuous infusion over {infusion_length(e)}{stop}"
         days = (e.end_date - e.date).days + 1
-        return f"continuous infusion, {days} day{'s' if days != 1 else ''} (to {e.end_date.isoformat()})"
+        return f"continuous infusion, {days} day{'s' if days != 1 else ''}{stop}"
     if e.duration_minutes:
         h, m = divmod(e.duration_minutes, 60)
         return "over " + " ".join(x for x in (f"{h} h" if h else "", f"{m} min" if m else "") if x)
@@ -284,7 +287,7 @@ def nurse(tl: Timeline, chosen, options) -> dict[str, Any]:
                 flags.append(f"{drug_name(e, table)}: {e.working.cap_override}")
         running = [
             f"{drug_name(e, table)} {_written(e)} {e.route or ''} since {e.date.isoformat()}, "
-            f"last day {e.end_date.isoformat()}"
+            + (f"pump stops {stop_text(e)}" if e.stops is not None else f"last day {e.end_date.isoformat()}")
             for e in continuous if e.date < d <= e.end_date
         ]
         refs: OrderedDict[str, list[str]] = OrderedDict()
@@ -488,6 +491,7 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
         rows.append({
             "date": e.date.isoformat(), "where": f"C{e.cycle} D{e.day}", "cycle_id": e.cycle_id,
             "drug": drug_name(e, table), "route": e.route or "", "written": _written(e),
+            "stops": _duration(e) if e.continuous else "",
             "dose_no": f"{e.dose_number} of {e.doses_total}" if e.doses_total and e.doses_total > 1 else "",
             "basis": clean(format_unit(w.basis.replace("_", " "))) if w else "",
             "measurement": clean(w.measurement) if w else "",
@@ -510,7 +514,7 @@ def pharmacist(tl: Timeline, chosen, options) -> dict[str, Any]:
 
 
 # What must be equal for doses to be checked once: everything but when they are given.
-_SAME = ("cycle_id", "drug", "route", "written", "basis", "measurement", "formula", "unrounded", "adjust",
+_SAME = ("cycle_id", "drug", "route", "stops", "written", "basis", "measurement", "formula", "unrounded", "adjust",
          "change", "final", "not_public", "status", "source", "confidence", "premed")
 
 

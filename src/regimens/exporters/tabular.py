@@ -12,9 +12,9 @@ from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, i
 from regimens.schedule.timeline import Timeline
 
 CSV_FIELDS = [
-    "uid", "kind", "date", "end_date", "time", "end_time", "title", "phase", "phase_id",
+    "uid", "kind", "date", "end_date", "time", "end_time", "stops", "title", "phase", "phase_id",
     "phase_start", "cycle_id", "cycle", "course", "day", "drug", "route", "dose", "unit", "dose_reference",
-    "not_public", "dose_number", "doses_total", "duration_minutes", "continuous", "optional",
+    "not_public", "dose_number", "doses_total", "duration_minutes", "continuous", "whole_days", "optional",
     "decision", "premed_for", "step", "window", "weekend", "status", "status_reason", "patient_dose",
     "patient_unit", "working", "note", "source", "source_cite", "confidence",
 ]
@@ -43,6 +43,7 @@ def header(tl: Timeline) -> dict[str, Any]:
         "arm_name": tl.arm_name,
         "choices": dict(tl.choices),
         "start": tl.start.isoformat(),
+        "zone": tl.zone,
         "revision": tl.revision,
         "measurements": measurements_record(tl.measurements),
         "warnings": list(tl.warnings),
@@ -152,6 +153,18 @@ def patient_dose_text(e) -> str:
     return text
 
 
+def stop_text(e) -> str:
+    """`Mon 15 Mar 09:00`: when a continuous infusion stops (DoseEvent.stops, the library's one
+    answer), as the staff sheets print it; empty for an event without a stop."""
+    stops = e.stops
+    if stops is None:
+        return ""
+    # English names whatever the process locale (strftime's %a/%b follow it)
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[stops.weekday()]
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[stops.month - 1]
+    return f"{day} {stops.day} {month} {stops:%H:%M}"
+
+
 def infusion_length(e) -> str:
     """`69 h`, `24 h`, `7 days` for a continuous infusion's duration_minutes."""
     return duration_text(e.duration_minutes or 0)
@@ -184,7 +197,9 @@ def to_table(tl: Timeline, tall_man: dict[str, str] | None = None, width: int | 
     rows = [TABLE_COLUMNS]
     for e in tl.events:
         what = display_drug(e.title, tall_man) if e.drug else e.title
-        if e.end_date != e.date:
+        if e.continuous and e.stops is not None:  # when the pump stops, as on every other output
+            what += f" (stops {e.stops:%Y-%m-%d %H:%M})"
+        elif e.end_date != e.date:
             what += f" (to {e.end_date.isoformat()})"
         if e.dose_number and e.doses_total and e.doses_total > 1:
             what += f" [{e.dose_number} of {e.doses_total}]"

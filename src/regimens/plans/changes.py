@@ -361,7 +361,9 @@ def _administered(e: DoseEvent, a: PlanAdministration) -> DoseEvent:
     vs = f" (planned {planned})" if planned and planned != dose else ""
     at = a.at
     moved = e.with_(date=at.date(), time=at.time()) if at else e
-    if at and e.end_time and e.duration_minutes:
+    if at and e.whole_days:  # given on whole days from the new time: the same days, the same clock
+        moved = moved.with_(end_date=e.end_date + (at.date() - e.date), end_time=at.time())
+    elif at and e.end_time and e.duration_minutes:
         end = at + timedelta(minutes=e.duration_minutes)
         moved = moved.with_(end_date=end.date(), end_time=end.time())
     elif at:

@@ -7,7 +7,7 @@ exporters only read them. `to_dict` is the JSON/CSV contract documented in docs/
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Any
 
@@ -105,6 +105,11 @@ class DoseEvent:
     doses_total: int | None = None
     duration_minutes: int | None = None
     continuous: bool = False
+    whole_days: bool = False
+    """A continuous infusion given on whole days (days 1-7 from 09:00): it stops on the clock at
+    its start time the day after `end_date` (09:00 on day 8), whatever a daylight-saving change
+    did in between. False for an infusion over a number of hours (mesna over 69 h), which runs
+    that many elapsed hours (`infusion_stop`)."""
     optional: bool = False
     decision: str | None = None
     """`name=value` of the decision that put this event here, if any."""
@@ -141,9 +146,24 @@ class DoseEvent:
             _set(new, name, value)
         return new
 
+    @property
+    def stops(self) -> datetime | None:
+        """When a timed infusion stops, on the clinic's clock (naive local time), or None for an
+        event without a length. The one answer every output prints (JSON/CSV `stops`, the sheets'
+        "pump stops", the patient calendar, the .ics end): `in_zone` has put the elapsed-time
+        stops on the clock of the timeline's zone."""
+        if self.time is None:
+            return None
+        if self.whole_days:
+            return datetime.combine(self.end_date + timedelta(days=1), self.end_time or self.time)
+        if self.duration_minutes and self.end_time is not None:
+            return datetime.combine(self.end_date, self.end_time)
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON/CSV record (docs/cli.md). Dates are ISO strings."""
         w = self.working
+        stops = self.stops
         return {
             "uid": self.uid,
             "kind": self.kind,
@@ -151,6 +171,7 @@ class DoseEvent:
             "end_date": self.end_date.isoformat(),
             "time": self.time.strftime("%H:%M") if self.time else None,
             "end_time": self.end_time.strftime("%H:%M") if self.end_time else None,
+            "stops": stops.strftime("%Y-%m-%dT%H:%M") if stops is not None else None,
             "title": self.title,
             "phase": self.phase,
             "phase_id": self.phase_id,
@@ -169,6 +190,7 @@ class DoseEvent:
             "doses_total": self.doses_total,
             "duration_minutes": self.duration_minutes,
             "continuous": self.continuous,
+            "whole_days": self.whole_days,
             "optional": self.optional,
             "decision": self.decision,
             "premed_for": self.premed_for,
@@ -249,6 +271,9 @@ class Timeline:
     revision: int = 0
     eligibility: tuple[Any, ...] = ()
     """The protocol's EligibilityLimits (protocol.model), checked when patient doses are calculated."""
+    zone: str | None = None
+    """The clinic's IANA zone the stop times are on (`in_zone`); None: a clock without
+    daylight-saving changes."""
 
     def with_events(self, events: tuple[DoseEvent, ...], **changes: Any) -> Timeline:
         return replace(self, events=events, **changes)
@@ -262,3 +287,73 @@ class Timeline:
     @property
     def end(self) -> date:
         return max((e.end_date for e in self.events), default=self.start)
+
+
+def infusion_stop(e: DoseEvent, zone: str | None = None) -> datetime | None:
+    """When a timed event with a length stops, in `zone` (an aware datetime; naive when zone is
+    None), or None when it has no length.
+
+    The rule (issue 10), computed here once for every output:
+    - a continuous infusion given on whole days (`whole_days`: days 1-7 from 09:00) stops at its
+      start time on the clock, 09:00 on day 8, also when a daylight-saving change fell in
+      between: that is where the next bag (a step-up) starts and what the nurse reads. Wall-clock
+      arithmetic: an aware datetime plus whole days keeps its local time.
+    - anything given over a number of hours (mesna over 69 h, doxorubicin over 24 h, a 3-h
+      infusion) runs that many hours of real time: 69 h from 08:00 on Monday stops at 05:00 on
+      Thursday, or 06:00 after spring forward and 04:00 after fall back.
+    """
+    if e.time is None:
+        return None
+    if e.whole_days:
+        days = (e.end_date - e.date).days + 1
+        start = datetime.combine(e.date, e.time)
+        if zone is not None:
+            start = start.replace(tzinfo=_zone(zone))
+        return start + timedelta(days=days)
+    if not e.duration_minutes:
+        return None
+    start = datetime.combine(e.date, e.time)
+    if zone is None:
+        return start + timedelta(minutes=e.duration_minutes)
+    tz = _zone(zone)
+    return (start.replace(tzinfo=tz).astimezone(UTC) + timedelta(minutes=e.duration_minutes)).astimezone(tz)
+
+
+def in_zone(tl: Timeline, zone: str | None) -> Timeline:
+    """The timeline with its stop times on the clock of the clinic's `zone`: every event given
+    over a number of hours gets `end_date`/`end_time` from `infusion_stop`, so JSON, CSV, the
+    sheets, the patient calendar and the .ics (which uses `infusion_stop` with its own zone)
+    say the same time. Applied last, after plan records moved events."""
+    if zone is None and tl.zone is None:
+        return tl
+    events = []
+    warnings = list(tl.warnings)
+    for e in tl.events:
+        if e.time is not None and e.duration_minutes and not e.whole_days:
+            stop = infusion_stop(e, zone)
+            assert stop is not None
+            naive = datetime.combine(e.date, e.time) + timedelta(minutes=e.duration_minutes)
+            local = stop.replace(tzinfo=None)
+            if e.continuous and zone is not None and local != naive:
+                # a clinical point for staff, not a silent hour: doses at clock times (cyclophosphamide
+                # every 12 h) stay on the clock, the pump does not, so what it covers changes
+                warnings.append(
+                    f"{e.drug or e.title} from {e.date.isoformat()} {e.time:%H:%M}: the clocks change "
+                    f"({zone}) during this {_hours(e.duration_minutes)} infusion, so it stops at "
+                    f"{local:%H:%M} on {local.date().isoformat()} ({_hours(e.duration_minutes)} of real "
+                    f"time; {naive:%H:%M} without the change); doses at clock times meanwhile keep their "
+                    "clock times: check what the infusion must cover")
+            e = e.with_(end_date=local.date(), end_time=local.time())
+        events.append(e)
+    return replace(tl, events=tuple(events), zone=zone, warnings=tuple(dict.fromkeys(warnings)))
+
+
+def _hours(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
+    return f"{h} h" + (f" {m} min" if m else "")
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

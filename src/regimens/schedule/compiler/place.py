@@ -138,7 +138,8 @@ def _place(p: Protocol, pf: ProtocolFile, slot: _Slot, cyc: Cycle, choices: dict
                 last = end.date() if item.over else at(b, None)[0]
                 out.append(DoseEvent(uid="", date=start.date(), end_date=last,
                                      time=start.time(), end_time=end.time(), day=a,
-                                     duration_minutes=minutes, continuous=True, **common))
+                                     duration_minutes=minutes, continuous=True,
+                                     whole_days=not item.over, **common))
         elif item.every_hours:
             t0 = _t(item.at) if item.at else (times.q12h_first if item.every_hours == 12 else times.clinic_start)
             start = datetime.combine(at(days[0], None)[0], t0)
