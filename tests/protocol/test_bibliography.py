@@ -58,6 +58,15 @@ def test_every_work_has_a_citation_and_most_an_address():
     assert no_url <= {"ASH20", "ASH22", "ONCO-APP"}  # the reference notes give no address for these
 
 
+def test_the_blincyto_label_is_cited_from_the_official_source():
+    # issue 10: the label is the FDA-approved text on DailyMed (NLM) or accessdata.fda.gov, not a
+    # mirror page (the old address showed an unrelated pain-reliever recall page)
+    w = shipped().works["BL-PI"]
+    assert w.url.startswith(("https://dailymed.nlm.nih.gov/dailymed/drugInfo.cfm?setid=",
+                             "https://www.accessdata.fda.gov/drugsatfda_docs/label/"))
+    assert "38b482a8-960b-4591-9857-5031ecb830aa" in w.url and "earlier version" in w.citation
+
+
 def test_show_sources_prints_full_citations(run_cli):
     code, out, err = run_cli("show", "nct02877303", "--sources")
     assert code == 0, err
