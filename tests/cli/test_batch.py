@@ -86,7 +86,10 @@ def _ctx(**kw):
 def test_render_patient_matches_the_timeline_command(run_cli):
     (row,) = read_patients(HEADER + f"p1,{P},,2027-01-04,cycles=3,,,,json\n")
     [(name, data)] = batch.render_patient(row, _ctx())
-    code, out, err = run_cli("timeline", P, "--start", "2027-01-04", "--choose", "cycles=3", "--format", "json")
+    # the batch's --tz puts every output of a row on the clinic's clock (stop times, issue 10),
+    # as --tz does for the timeline command
+    code, out, err = run_cli("timeline", P, "--start", "2027-01-04", "--choose", "cycles=3", "--format", "json",
+                             "--tz", "America/Chicago")
     assert code == 0 and name == "p1.json"
     assert data.decode("utf-8") == out
 

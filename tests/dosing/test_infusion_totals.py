@@ -126,5 +126,6 @@ def test_nurse_sheet_gives_the_infusion_length_not_calendar_days(run_cli):
     code, out, err = run_cli("sheet", *ARGS, "--kind", "nurse", "--cycle", "intensive.c1", "--format", "html")
     assert code == 0, err
     text = _text(out)
-    assert "continuous infusion over 24 h (to 2027-01-08)" in text
-    assert "continuous infusion over 69 h (to 2027-01-07)" in text
+    # and when the pump stops (issue 10): Thu 7 Jan 09:00 + 24 h; Mon 4 Jan 08:00 + 69 h
+    assert "continuous infusion over 24 h; pump stops Fri 8 Jan 09:00" in text
+    assert "continuous infusion over 69 h; pump stops Thu 7 Jan 05:00" in text

@@ -114,7 +114,7 @@ def test_mesna_over_69_hours_stops_after_69_real_hours_on_every_output(timeline,
             == timedelta(hours=69))
     assert m.stops == stop and (m.end_date, m.end_time) == (stop.date(), stop.time())
     # staff are told the clock change moved the stop (doses at clock times did not move)
-    assert any(w.startswith(f"mesna from {start.isoformat()} 08:00: the clocks change") and f"stops at {stop:%H:%M}"
+    assert any(w.startswith(f"CLOCK CHANGE: mesna from {start.isoformat()} 08:00: the clocks change") and f"stops at {stop:%H:%M}"
                in w for w in tl.warnings)
     # JSON and CSV
     rec = next(r for r in json.loads(tabular.to_json(tl))["events"] if r["uid"] == m.uid)
@@ -176,3 +176,30 @@ def test_the_cli_puts_timeline_and_sheet_on_the_clinic_clock(run_cli):
     assert "pump stops Mon 15 Mar 06:00" in html
     code, out, err = run_cli("timeline", "nct02877303", "--start", "2027-03-12", "--tz", "EST")
     assert code == 2 and "fixed offset" in err
+
+
+def test_the_clock_change_note_is_for_staff(timeline):
+    tl = in_zone(timeline("nct02877303", start=date(2027, 3, 12)), CHI)
+    note = next(w for w in tl.warnings if "clocks change" in w)
+    staff = to_ics(tl, IcsOptions(tz=CHI, audience="staff"), GEN).decode()
+    patient = to_ics(tl, IcsOptions(tz=CHI, audience="patient"), GEN).decode()
+    unfold = lambda t: t.replace("\r\n ", "")  # noqa: E731
+    assert "the clocks change (America/Chicago)" in unfold(staff) and note.startswith("CLOCK CHANGE: ")
+    assert "clocks change" not in unfold(patient)
+    plain = in_zone(timeline("nct02877303", start=date(2027, 3, 12)), None)
+    # the patient calendar's 'dates not known yet' line depends on the other warnings only
+    assert ("Some dates are not known yet" in unfold(patient)) == bool(plain.warnings)
+
+
+def test_the_service_path_puts_stops_on_the_clinic_clock(load):
+    # the clinic service compiles plans with compile_plan(..., zone=REGIMENS_TZ): its sheets,
+    # plan pages and feeds get the same stop as `regimens timeline --tz` and the .ics
+    from regimens.plans.plan import Given, merge
+    from regimens.plans.verification import compile_plan, timeline_digest
+
+    pf = load("nct02877303")
+    plan = merge(None, pf, Given(start=date(2027, 3, 12)))
+    chicago, bare = compile_plan(pf, plan, zone=CHI), compile_plan(pf, plan)
+    assert _mesna(chicago).stops == datetime(2027, 3, 15, 6, 0) and _mesna(bare).stops == datetime(2027, 3, 15, 5, 0)
+    # a different clock is a different schedule: verified under one zone, re-verified under another
+    assert timeline_digest(chicago) != timeline_digest(bare)

@@ -32,7 +32,7 @@ from regimens.language.catalogs import Translator, language
 from regimens.language.site import N_
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
 from regimens.schedule.compiler.ending import CONTINUES_TITLE
-from regimens.schedule.timeline import KIND_PREMEDICATION, DoseEvent, Timeline
+from regimens.schedule.timeline import CLOCK_CHANGE, KIND_PREMEDICATION, DoseEvent, Timeline
 
 AUDIENCES = ("patient", "staff", "minimal")
 SHORT_NOT_PUBLIC = "dose not public"
@@ -652,7 +652,7 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str
         lines.append(_("Times are in the clinic's time zone (%(zone)s).") % {"zone": tz})
         if phone:
             lines.append(_("24-hour number: %(phone)s") % {"phone": phone})
-        if tl.warnings and audience == "patient":
+        if audience == "patient" and any(not w.startswith(CLOCK_CHANGE) for w in tl.warnings):
             lines.append(_("Some dates are not known yet: your care team will tell you."))
         if tl.continues:
             lines.append(_("Not the end of treatment: it continues after this calendar as your care team decides."))

@@ -22,7 +22,7 @@ from regimens.plans.changes import realise
 from regimens.plans.plan import Plan
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.request import AdministrationTimes
-from regimens.schedule.timeline import Timeline
+from regimens.schedule.timeline import Timeline, in_zone
 
 DIGEST_VERSION = "regimens-verification/1"
 
@@ -32,13 +32,14 @@ class VerificationError(RegimensError):
 
 
 def compile_plan(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None,
-                 times: AdministrationTimes | None = None) -> Timeline:
+                 times: AdministrationTimes | None = None, zone: str | None = None) -> Timeline:
     """The plan's timeline as the treatment really is (plans.changes.realise: compiled, patient
     doses, moves, closures, ceased drugs, recorded administrations): the same path as the CLI's
-    `--plan`, so the service, the feeds and the command line agree on every date and dose."""
+    `--plan`, so the service, the feeds and the command line agree on every date and dose.
+    `zone`: the clinic's zone, so stop times are on its clock (schedule/timeline.in_zone)."""
     extra = {"times": times} if times is not None else {}
     tl, _closures = realise(pf, plan, rounding or load_rules(), **extra)
-    return tl
+    return in_zone(tl, zone) if zone else tl
 
 
 def _canonical(tl: Timeline) -> dict[str, Any]:

@@ -17,6 +17,9 @@ KIND_ADMINISTRATION = "administration"
 KIND_PREMEDICATION = "premedication"
 KIND_PHASE = "phase"
 KIND_REST = "rest"
+CLOCK_CHANGE = "CLOCK CHANGE: "
+"""Starts the warning that a daylight-saving change falls during an infusion over hours (`in_zone`):
+a point for staff; patient outputs leave it out (the times they print are already right)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +341,7 @@ def in_zone(tl: Timeline, zone: str | None) -> Timeline:
                 # a clinical point for staff, not a silent hour: doses at clock times (cyclophosphamide
                 # every 12 h) stay on the clock, the pump does not, so what it covers changes
                 warnings.append(
-                    f"{e.drug or e.title} from {e.date.isoformat()} {e.time:%H:%M}: the clocks change "
+                    f"{CLOCK_CHANGE}{e.drug or e.title} from {e.date.isoformat()} {e.time:%H:%M}: the clocks change "
                     f"({zone}) during this {_hours(e.duration_minutes)} infusion, so it stops at "
                     f"{local:%H:%M} on {local.date().isoformat()} ({_hours(e.duration_minutes)} of real "
                     f"time; {naive:%H:%M} without the change); doses at clock times meanwhile keep their "

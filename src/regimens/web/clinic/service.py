@@ -90,7 +90,7 @@ def timeline(pf: ProtocolFile, plan: Plan) -> Timeline:
         if key in _timelines:
             _timelines.move_to_end(key)
             return _timelines[key]
-    tl = compile_plan(pf, plan)
+    tl = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
     with _lock:
         _timelines[key] = tl
         while len(_timelines) > _TIMELINES_KEPT:
@@ -160,7 +160,7 @@ class Saved:
 def create_plan(patient, plan: Plan, author, note: str = "new plan") -> Saved:
     pf = protocol(plan.protocol.id)
     check_protocol(plan, pf, "this plan")
-    tl = compile_plan(pf, plan)
+    tl = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
     with transaction.atomic():
         tp = TreatmentPlan.objects.create(patient=patient, protocol_id=pf.protocol.id, created_by=author,
                                           latest_number=plan.revision)
@@ -185,7 +185,7 @@ def record_change(tp: TreatmentPlan, base_number: int, changed: Plan, author, no
     until a second pharmacist verifies it."""
     pf = protocol(changed.protocol.id)
     final = next_revision(changed.model_copy(update={"revision": base_number}), note, today)
-    tl = compile_plan(pf, final)
+    tl = compile_plan(pf, final, zone=settings.REGIMENS_CALENDAR_TZ)
     with transaction.atomic():
         won = TreatmentPlan.objects.filter(id=tp.id, latest_number=base_number).update(
             latest_number=base_number + 1, released=None)
