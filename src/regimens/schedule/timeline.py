@@ -344,11 +344,17 @@ def in_zone(tl: Timeline, zone: str | None) -> Timeline:
                     f"{CLOCK_CHANGE}{e.drug or e.title} from {e.date.isoformat()} {e.time:%H:%M}: the clocks change "
                     f"({zone}) during this {_hours(e.duration_minutes)} infusion, so it stops at "
                     f"{local:%H:%M} on {local.date().isoformat()} ({_hours(e.duration_minutes)} of real "
-                    f"time; {naive:%H:%M} without the change); doses at clock times meanwhile keep their "
-                    "clock times: check what the infusion must cover")
+                    f"time; {naive:%H:%M} without the change), {_shift(local - naive)} than doses kept at "
+                    "their clock times around it: check that it still covers what it must")
             e = e.with_(end_date=local.date(), end_time=local.time())
         events.append(e)
     return replace(tl, events=tuple(events), zone=zone, warnings=tuple(dict.fromkeys(warnings)))
+
+
+def _shift(delta: timedelta) -> str:
+    """`1 h earlier` (fall back) or `1 h later` (spring forward), on the clock."""
+    minutes = int(delta.total_seconds() // 60)
+    return f"{_hours(abs(minutes))} {'later' if minutes > 0 else 'earlier'}"
 
 
 def _hours(minutes: int) -> str:
