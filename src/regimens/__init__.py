@@ -28,6 +28,7 @@ _API: dict[str, tuple[str, str]] = {
     "compile": ("regimens.schedule.compiler", "compile"),
     "Timeline": ("regimens.schedule.timeline", "Timeline"),
     "DoseEvent": ("regimens.schedule.timeline", "DoseEvent"),
+    "in_zone": ("regimens.schedule.timeline", "in_zone"),
     "Measurements": ("regimens.dosing.bsa", "Measurements"),
     "resolve_doses": ("regimens.dosing.doses", "resolve_doses"),
     "parse_modification": ("regimens.dosing.doses", "parse_modification"),

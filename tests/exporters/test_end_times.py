@@ -206,3 +206,18 @@ def test_the_service_path_puts_stops_on_the_clinic_clock(load):
     assert _mesna(chicago).stops == datetime(2027, 3, 15, 6, 0) and _mesna(bare).stops == datetime(2027, 3, 15, 5, 0)
     # a different clock is a different schedule: verified under one zone, re-verified under another
     assert timeline_digest(chicago) != timeline_digest(bare)
+
+
+def test_doxorubicin_over_24_hours_runs_24_real_hours(timeline):
+    # NCT02877303 course A day 4, doxorubicin over 24 h (seed-000 "continuously on day 4"; UTD,
+    # SRL 24 h). Started Wed 10 Mar 2027: day 4 is Sat 13 Mar 09:00 CST = 15:00 UTC; + 24 h =
+    # Sun 14 Mar 15:00 UTC = 10:00 CDT (spring forward at 02:00 that night).
+    tl = in_zone(timeline("nct02877303", start=date(2027, 3, 10)), CHI)
+    d = next(e for e in tl.events if e.drug == "doxorubicin" and e.cycle_id == "intensive.c1")
+    assert (d.date, d.time, d.whole_days) == (date(2027, 3, 13), time(9), False)
+    assert d.stops == datetime(2027, 3, 14, 10, 0)
+    cal = icalendar.Calendar.from_ical(to_ics(tl, IcsOptions(tz=CHI, audience="staff"), GEN))
+    end = [v for v in _mine(cal, d) if "-end-" in str(v["UID"])]
+    assert [v["DTSTART"].dt.astimezone(ZoneInfo(CHI)).replace(tzinfo=None) for v in end] == [d.stops]
+    assert "pump stops Sun 14 Mar 10:00" in render_html(tl, Selection(cycle="intensive.c1"),
+                                                        SheetOptions(kind="nurse"), GEN)
