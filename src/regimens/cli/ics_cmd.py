@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, patient_language_of
+from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, note_untranslated, patient_language_of
 from regimens.cli.options import output_options, patient_options, schedule_options, times_options
 from regimens.errors import RegimensError
 
@@ -217,12 +217,14 @@ def ics_cmd(output: str | None, force: bool, tz: str | None, bag_hours: str, rem
         click.echo(f"regimens: warning: {w}", err=True)
     if output is None:
         data = ics.to_ics(tl, opts, stamp)
+        note_untranslated(lang)
         if len(data) > ics.MAX_BYTES:
             click.echo(f"regimens: warning: the calendar is {len(data) / 1e6:.1f} MB, over Google's 1 MB "
                        "import limit; give -o FILE.ics to have it split per phase", err=True)
         emit(data, None, force)
         return
     files = ics.export(tl, opts, stamp, split=split, max_bytes=ics.MAX_BYTES)
+    note_untranslated(lang)
     if len(files) == 1 and files[0][0] is None:
         emit(files[0][1], output, force)
         return

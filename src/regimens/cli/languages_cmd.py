@@ -41,6 +41,18 @@ def patient_language_of(code: str | None, languages_dir: str | None, reviews_pat
                             read_reviews(reviews_path), reviews_path or "language reviews")
 
 
+def note_untranslated(lang) -> None:
+    """One note on stderr (not an error) when a patient output printed text in English for want
+    of a translation in its catalog: the output marks each such text, this says how many."""
+    if lang is None or not lang.untranslated:
+        return
+    n = len(lang.untranslated)
+    click.echo(f"regimens: note: {n} {'text' if n == 1 else 'texts'} of this output {'has' if n == 1 else 'have'} "
+               f"no {lang.lang.english_name} translation in the catalog ({lang.lang.origin}) and "
+               f"{'is' if n == 1 else 'are'} printed in English, marked as such; see docs/languages.md",
+               err=True)
+
+
 @click.command("languages")
 @LANG_DIR
 @REVIEWS

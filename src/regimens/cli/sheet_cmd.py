@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, patient_language_of
+from regimens.cli.languages_cmd import LANG_DIR, REVIEWS, note_untranslated, patient_language_of
 from regimens.cli.options import (
     DATE,
     complete_cycle,
@@ -107,6 +107,7 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
                            generator=f"regimens {__version__}", language=lang, feed_url=feed_url)
     html = render_html(built.timeline, Selection(cycle=cycle, phase=phase, date_from=date_from, date_to=date_to),
                        options, when)
+    note_untranslated(lang)
     if fmt == "html":
         emit(html.encode("utf-8"), output, force)
         return

@@ -348,6 +348,10 @@ class _Builder:
         if opts.translated:
             tr = opts.language.translator(html=False)
             unreviewed = opts.language.unreviewed_lines(tr)
+        elif opts.language is not None and opts.language.fallback_line() and opts.audience != "staff":
+            # the patient's language is not installed here: English, saying so where the
+            # "not yet reviewed" line would be (English only: there is no catalog)
+            unreviewed = (opts.language.fallback_line(), None)
         self.labels = text.Labels.of(whole, opts.tall_man, "patient" if self.minimal else opts.audience,
                                      opts.measurements, tr, unreviewed)
         self.tr = self.labels.tr

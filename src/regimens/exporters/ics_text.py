@@ -87,14 +87,14 @@ class Labels:
     a calendar is often copied to a cloud service)."""
     tr: Translator = field(default_factory=english)
     """The patient's language (patient and minimal wording); English for staff calendars."""
-    unreviewed: tuple[str, str] | None = None
+    unreviewed: tuple[str, str | None] | None = None
     """(English, translated) "not yet reviewed" line, printed on every event of a draft catalog."""
     _names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tl: Timeline, tall: Mapping[str, str] | None = None, audience: str = "staff",
            measurements: bool = False, tr: Translator | None = None,
-           unreviewed: tuple[str, str] | None = None) -> Labels:
+           unreviewed: tuple[str, str | None] | None = None) -> Labels:
         return cls(audience, len({c.phase_id for c in tl.cycles}) > 1, {c.cycle_id: c.course_id for c in tl.cycles},
                    f"Protocol: {tl.protocol_id} v{tl.protocol_version}, arm {tl.arm}"
                    f" (sha256 {tl.content_hash[:12]})", tall, measurements,
@@ -399,7 +399,7 @@ def _close(lines: list[str], lb: Labels) -> str:
     "not yet reviewed" line in the language and in English."""
     if lb.unreviewed:
         english_line, translated = lb.unreviewed
-        lines += [translated, english_line]
+        lines += [line for line in (translated, english_line) if line]
     return ismp_clean("\n".join(lines))
 
 
@@ -644,7 +644,7 @@ def calendar_description(tl: Timeline, label: str | None, tz: str, audience: str
     if audience != "staff":
         _ = (tr or english()).gettext
         if unreviewed:  # first, where a calendar app shows the start of the description
-            lines += [unreviewed[1], unreviewed[0]]
+            lines += [line for line in (unreviewed[1], unreviewed[0]) if line]
         if label:
             lines.append(_("Patient: %(label)s") % {"label": label})
         if audience == "patient":

@@ -145,6 +145,9 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
     ctx["text_dir"] = lang.lang.direction if lang else "ltr"
     ctx["unreviewed"] = lang.unreviewed_lines(tr_text) if lang else None
     ctx["fallback_note"] = None
+    # the patient's language is not installed here: the calendar is in English and says so
+    ctx["language_note"] = (options.language.fallback_line()
+                            if options.language is not None and options.kind == "patient" else None)
     ctx["page_size"] = PAPERS[options.paper]
     if options.kind == "nurse":
         ctx.update(sheet_views.nurse(tl, chosen, options))

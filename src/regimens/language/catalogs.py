@@ -59,6 +59,12 @@ def _po_path(code: str, site_dir: Path | None) -> tuple[Path, str] | None:
     return (p, "shipped") if p.is_file() else None
 
 
+def catalog_file(code: str, site_dir: Path | None = None) -> Path | None:
+    """The .po file a language's text comes from (the site's, else the shipped one), or None."""
+    found = _po_path(code, site_dir)
+    return found[0] if found else None
+
+
 def available(site_dir: Path | None = None) -> list[str]:
     codes = {SOURCE_LANGUAGE, *SHIPPED}
     if site_dir is not None and site_dir.is_dir():
