@@ -3,7 +3,8 @@
 Everything a site changes comes from the environment, which `regimens serve` fills from its
 options: REGIMENS_DATABASE_URL (sqlite:///path or postgresql://...), REGIMENS_SECRET_KEY,
 REGIMENS_ALLOWED_HOSTS, REGIMENS_SECURE_COOKIES, REGIMENS_BEHIND_PROXY, REGIMENS_PROTOCOLS,
-REGIMENS_TZ. Nothing here writes to disk: the command prepares the data directory.
+REGIMENS_TZ, REGIMENS_LANGUAGES, REGIMENS_LANGUAGE_REVIEWS. Nothing here writes to disk: the command
+prepares the data directory.
 """
 
 from __future__ import annotations
@@ -195,6 +196,10 @@ LOGGING = {
 # Where site protocols come from (same as the CLI's --protocols / REGIMENS_PROTOCOLS).
 REGIMENS_PROTOCOLS = ENV.get("REGIMENS_PROTOCOLS") or None
 REGIMENS_CALENDAR_TZ = ENV.get("REGIMENS_TZ") or "UTC"
+# Patient languages (docs/languages.md), as for the command line's --languages and
+# --language-reviews: a folder of site catalogs (CODE.po) and the site's review file.
+REGIMENS_LANGUAGES = ENV.get("REGIMENS_LANGUAGES") or None
+REGIMENS_LANGUAGE_REVIEWS = ENV.get("REGIMENS_LANGUAGE_REVIEWS") or None
 
 # --- calendar feeds and same-day change e-mails (web/feeds, docs/feeds.md) ----------------------
 # The public address of /feeds/ links when it differs from the one staff use (the feeds must be

@@ -25,6 +25,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/verify/", views.plan_verify, name="plan_verify"),
     path("plans/<uuid:plan_id>/change/", views.plan_change, name="plan_change"),
     path("plans/<uuid:plan_id>/change/check/", live.plan_change_check, name="plan_change_check"),
+    path("plans/<uuid:plan_id>/language/", views.plan_language, name="plan_language"),
     path("plans/<uuid:plan_id>/sheet/<str:kind>.<str:fmt>", views.plan_sheet, name="plan_sheet"),
     path("plans/<uuid:plan_id>/calendar.ics", views.plan_ics, name="plan_ics"),
     path("plans/<uuid:plan_id>/plan.yaml", views.plan_file, name="plan_file"),

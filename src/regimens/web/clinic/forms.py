@@ -222,6 +222,9 @@ class NewPlanForm(MeasurementsMixin):
             self.fields[f"choice_{name}"] = forms.ChoiceField(
                 choices=choices, initial=d.default, label=d.label, required=d.default is None,
                 help_text=f"Default: {d.default or 'none, must be chosen'} — {d.why_default}")
+        from regimens.web.clinic.languages import language_field
+
+        self.fields["language"] = language_field()  # stored on the plan, not in the plan file
         self.plan: Plan | None = None
 
     def decision_fields(self):

@@ -46,6 +46,14 @@ class TreatmentPlan(models.Model):
     """Number of the newest revision: the optimistic lock a save compares against."""
     released = models.ForeignKey("Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     """The newest verified revision, the one nurses and patients get (set by release.verify)."""
+    language = models.CharField(max_length=35, default="en")
+    """The patient's language (a catalog code: en, es, zh_Hans, vi, ar or a site's): every
+    patient-facing output of this plan is written in it; staff pages and sheets are not. Not part
+    of a revision: it changes the words around the schedule, never a date or a dose
+    (docs/service.md, "The patient's language")."""
+    language_changed_at = models.DateTimeField(null=True, blank=True)
+    """When the language was last changed: feeds send it as Last-Modified when later than the
+    verification, so a calendar app polling with If-Modified-Since gets the new words."""
 
     class Meta:
         ordering = ["-created_at"]

@@ -157,17 +157,45 @@ class Saved:
     revision: Revision
 
 
-def create_plan(patient, plan: Plan, author, note: str = "new plan") -> Saved:
+def create_plan(patient, plan: Plan, author, note: str = "new plan", language: str = "en") -> Saved:
     pf = protocol(plan.protocol.id)
     check_protocol(plan, pf, "this plan")
     tl = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
     with transaction.atomic():
         tp = TreatmentPlan.objects.create(patient=patient, protocol_id=pf.protocol.id, created_by=author,
-                                          latest_number=plan.revision)
+                                          latest_number=plan.revision, language=language or "en")
         rev = _store(tp, plan, tl, author, note, "")
-        audit.record(author, "plan.create", f"plan for {pf.protocol.id} created, revision {plan.revision}",
-                     patient=patient, plan=tp, revision=rev, after=rev.plan_text, reason=note)
+        audit.record(author, "plan.create", f"plan for {pf.protocol.id} created, revision {plan.revision},"
+                     f" patient language {tp.language}", patient=patient, plan=tp, revision=rev,
+                     after=rev.plan_text, reason=note)
     return Saved(tp, rev)
+
+
+def set_language(tp: TreatmentPlan, code: str, actor, reason: str) -> bool:
+    """Change the plan's patient language (audited; False when it is already that language).
+
+    Not a revision and no re-verification: the language changes the words printed around the
+    schedule, never a date, dose or dose working (the verified digest covers those and stays
+    the same). What reaches a patient still comes only from a verified revision through
+    `released()`: a plan whose newest revision awaits verification has no new calendar in any
+    language until it is verified; its feeds keep the last verified bytes."""
+    with transaction.atomic():
+        locked = TreatmentPlan.objects.select_for_update().select_related("released").get(id=tp.id)
+        before = locked.language
+        if before == code:
+            return False
+        now = timezone.now().replace(microsecond=0)
+        shown = text_modified(locked)
+        if shown is not None and now <= shown:
+            # as in verify(): feeds send Last-Modified to the second, and the new words must be
+            # later than what a subscriber that polled within this second already has
+            now = shown + timedelta(seconds=1)
+        TreatmentPlan.objects.filter(id=tp.id).update(language=code, language_changed_at=now)
+        audit.record(actor, "plan.language", f"patient language {before} → {code} (patient calendar, calendar"
+                     " file and feeds; no change to the schedule or doses)", patient=locked.patient, plan=locked,
+                     before=before, after=code, reason=reason)
+    tp.refresh_from_db()
+    return True
 
 
 def _store(tp: TreatmentPlan, plan: Plan, tl: Timeline, author, note: str, reason: str) -> Revision:
@@ -269,6 +297,14 @@ def released(tp: TreatmentPlan) -> tuple[Revision, ProtocolFile, Plan, Timeline]
     except VerificationError as exc:
         raise NotReleased(str(exc)) from None
     return rev, pf, plan, tl
+
+
+def text_modified(tp: TreatmentPlan) -> datetime | None:
+    """When the patient text of the plan's released calendar last changed (to the second): its
+    verification, or a later change of the patient's language. None when nothing is released."""
+    rev = tp.released
+    times = [t for t in (rev.verified_at if rev else None, tp.language_changed_at) if t is not None]
+    return max(times).astimezone(UTC).replace(microsecond=0) if times and rev else None
 
 
 def generated_at() -> datetime:

@@ -30,7 +30,7 @@ from regimens.plans.diff import diff
 from regimens.plans.plan import check_protocol, describe_given
 from regimens.plans.verification import VerificationError, timeline_digest
 from regimens.protocol.summary import show_text
-from regimens.web.clinic import audit, forms, roles, service
+from regimens.web.clinic import audit, forms, languages, roles, service
 from regimens.web.clinic.models import (
     Administration,
     AuditEntry,
@@ -134,7 +134,7 @@ def plan_new(request, patient_id):
     pf = service.protocol(pid)
     form = forms.NewPlanForm(pf, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        saved = service.create_plan(p, form.plan, request.user)
+        saved = service.create_plan(p, form.plan, request.user, language=form.cleaned_data["language"])
         messages.success(request, "Plan saved as revision 1: awaiting verification by a second pharmacist.")
         return redirect("plan", plan_id=saved.plan.id)
     return render(request, "clinic/plan_new.html", {"patient": p, "pf": pf, "form": form})
@@ -173,7 +173,9 @@ def _context(request, tp: TreatmentPlan, view: str) -> dict:
     cycles = service.cycles(rev)
     return {"plan": tp, "patient": tp.patient, "rev": rev, "head": service.header(rev), "cycles": cycles,
             "revisions": list(tp.revisions.select_related("author", "verified_by").order_by("-number")),
-            "view": view, "released_ok": tp.released_id == rev.id}
+            "view": view, "released_ok": tp.released_id == rev.id,
+            "language": languages.describe(tp.language),
+            "language_form": languages.language_form(tp) if request.user.has_perm(roles.AUTHOR) else None}
 
 
 def _chosen_cycle(request, cycles) -> str | None:
@@ -268,6 +270,24 @@ def plan_verify(request, plan_id):
         messages.error(request, str(exc))
         return redirect("plan", plan_id=tp.id)
     messages.success(request, f"Revision {rev.number} verified: nurse sheets and calendars are released.")
+    return redirect("plan", plan_id=tp.id)
+
+
+@require(roles.AUTHOR)
+@require_POST
+def plan_language(request, plan_id):
+    """Change the patient's language (audited). No new revision and no re-verification: the words
+    around the schedule change, not the schedule (service.set_language says why)."""
+    tp = _plan(request, plan_id)
+    form = languages.language_form(tp, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Language not changed: " + "; ".join(
+            f"{name}: {e}" for name, errs in form.errors.items() for e in errs))
+        return redirect("plan", plan_id=tp.id)
+    code = form.cleaned_data["language"]
+    if service.set_language(tp, code, request.user, form.cleaned_data["reason"].strip()):
+        messages.success(request, f"Patient language is now {languages.describe(code)}. Patient calendars, calendar"
+                                  " files and feeds use it from now on; staff sheets are unchanged.")
     return redirect("plan", plan_id=tp.id)
 
 
@@ -375,7 +395,9 @@ def plan_sheet(request, plan_id, kind: str, fmt: str):
             return render(request, "clinic/not_released.html", {"plan": tp, "patient": tp.patient,
                                                                  "reason": str(exc)}, status=409)
     p = tp.patient
-    opts = SheetOptions(kind=kind, patient_name=p.display_name, mrn=p.record_number or None)
+    # the patient calendar in the plan's language; nurse and pharmacist sheets in the site's
+    lang = languages.output_language(tp.language) if kind == "patient" else None
+    opts = SheetOptions(kind=kind, patient_name=p.display_name, mrn=p.record_number or None, language=lang)
     sel = Selection(cycle=request.GET.get("cycle") or None)
     try:
         html = render_html(tl, sel, opts, service.generated_at())
@@ -406,8 +428,9 @@ def plan_ics(request, plan_id):
     from django.conf import settings
 
     # The same per-plan UIDs as the plan's feeds, so a download and a subscription never duplicate.
-    body = to_ics(tl, IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, uid_salt=f"plan {tp.id}"),
-                  service.generated_at())
+    # Patient wording, in the plan's language (as the plan's patient feed).
+    body = to_ics(tl, IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, uid_salt=f"plan {tp.id}",
+                                 language=languages.output_language(tp.language)), service.generated_at())
     audit.record(request.user, "calendar.download", f".ics of revision {rev.number}", patient=tp.patient,
                  plan=tp, revision=rev)
     return _download(body, "text/calendar; charset=utf-8", f"{tp.protocol_id}-r{rev.number}.ics")

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from regimens import __version__
 from regimens.exporters.feed import GZIP_MIN_BYTES, feed_calendar
 from regimens.exporters.ics import IcsOptions, to_ics
-from regimens.web.clinic import service
+from regimens.web.clinic import languages, service
 from regimens.web.clinic.models import Revision, TreatmentPlan
 from regimens.web.feeds.models import MINIMAL, FeedBody
 
@@ -65,16 +65,26 @@ def clear() -> None:
         _tags.clear()
 
 
+def version_of(language: str | None) -> str:
+    """FeedBody.version of a plan's feeds: the software, and the state of the plan's patient
+    language (code, catalog hash, review), so a change of any of them builds new bytes."""
+    return f"{VERSION} {languages.state(language)}"
+
+
 def ics_options(audience: str, tp: TreatmentPlan) -> IcsOptions:
-    """The calendar options of a feed: the clinic's zone, the wording, and UIDs unique to this plan
-    (stable across revisions). Never a patient label: no name or record number in any feed."""
+    """The calendar options of a feed: the clinic's zone, the wording in the plan's patient
+    language, and UIDs unique to this plan (stable across revisions). Never a patient label: no
+    name or record number in any feed."""
     return IcsOptions(tz=settings.REGIMENS_CALENDAR_TZ, audience="minimal" if audience == MINIMAL else "patient",
-                      uid_salt=f"plan {tp.id}")
+                      uid_salt=f"plan {tp.id}", language=languages.output_language(tp.language))
 
 
 def calendar_of(rev: Revision, tl, audience: str, tp: TreatmentPlan) -> tuple[bytes, datetime]:
     """The feed bytes of a revision whose timeline the caller obtained through the release gate."""
     when = (rev.verified_at or rev.created_at).astimezone(UTC).replace(microsecond=0)
+    if tp.language_changed_at is not None:
+        # new words for the same schedule: a later Last-Modified, or If-Modified-Since keeps the old
+        when = max(when, tp.language_changed_at.astimezone(UTC).replace(microsecond=0))
     # SEQUENCE is the plan revision (docs/ics.md): a moved event's is higher than before the move
     tl = dataclasses.replace(tl, revision=rev.number)
     return feed_calendar(to_ics(tl, ics_options(audience, tp), when), when), when
@@ -112,6 +122,8 @@ class Target:
     plan_id: object
     current: int | None
     """The released revision's id when it is the plan's newest and verified, else None."""
+    language: str = "en"
+    """The plan's patient language (TreatmentPlan.language)."""
 
 
 def lookup(token_digest: str) -> Target | None:
@@ -123,29 +135,32 @@ def lookup(token_digest: str) -> Target | None:
 
     f, p, r = FeedToken._meta.db_table, TreatmentPlan._meta.db_table, Revision._meta.db_table
     sql = (f"SELECT f.id, f.revoked, f.audience, f.plan_id, p.latest_number, p.released_id, r.number, "
-           f"r.verified_by_id FROM {f} f JOIN {p} p ON p.id = f.plan_id LEFT JOIN {r} r ON r.id = p.released_id "
+           f"r.verified_by_id, p.language FROM {f} f JOIN {p} p ON p.id = f.plan_id LEFT JOIN {r} r ON r.id = p.released_id "
            f"WHERE f.token_hash = %s")
     with connection.cursor() as c:
         c.execute(sql, [token_digest])
         row = c.fetchone()
     if row is None:
         return None
-    fid, revoked, audience, plan_id, latest, rid, rnum, verifier = row
+    fid, revoked, audience, plan_id, latest, rid, rnum, verifier, language = row
     current = rid if rid is not None and rnum == latest and verifier is not None else None
-    return Target(fid, bool(revoked), audience, plan_id, current)
+    return Target(fid, bool(revoked), audience, plan_id, current, language or "en")
 
 
 def key_for(t: Target) -> tuple:
-    """The cache key of what a feed of this plan serves now; Unavailable when nothing is released."""
+    """The cache key (revision id, audience, version) of what a feed of this plan serves now;
+    Unavailable when nothing is released."""
     if t.current is not None:
-        return (t.current, t.audience)
-    # a newer revision awaits verification: the last verified bytes built for this plan
-    last = (FeedBody.objects.filter(revision__plan_id=t.plan_id, audience=t.audience, version=VERSION)
-            .order_by("-revision__number").values_list("revision_id", flat=True)[:1])
-    last = list(last)
+        return (t.current, t.audience, version_of(t.language))
+    # A newer revision awaits verification: the last verified bytes built for this plan, in the
+    # language they were built in (a language changed meanwhile arrives with the verification:
+    # nothing new reaches a patient from a plan that is not released).
+    last = list(FeedBody.objects.filter(revision__plan_id=t.plan_id, audience=t.audience,
+                                        version__startswith=VERSION + " ")
+                .order_by("-revision__number", "-id").values_list("revision_id", "version")[:1])
     if not last:
         raise Unavailable("no verified revision of this plan has been released yet")
-    return (last[0], t.audience)
+    return (last[0][0], t.audience, last[0][1])
 
 
 def tag(t: Target) -> tuple[tuple, str, datetime, int]:
@@ -156,7 +171,7 @@ def tag(t: Target) -> tuple[tuple, str, datetime, int]:
         hit = _tags.get(key)
     if hit is not None:
         return (key, *hit)
-    row = list(FeedBody.objects.filter(revision_id=key[0], audience=t.audience, version=VERSION).order_by()
+    row = list(FeedBody.objects.filter(revision_id=key[0], audience=t.audience, version=key[2]).order_by()
                .values_list("digest", "modified", "size")[:1])
     if row:
         with _lock:
@@ -172,7 +187,7 @@ def entity(t: Target, key: tuple) -> Entity:
         if hit is not None:
             _bodies.move_to_end(key)
             return hit
-    row = FeedBody.objects.filter(revision_id=key[0], audience=t.audience, version=VERSION).order_by().first()
+    row = FeedBody.objects.filter(revision_id=key[0], audience=t.audience, version=key[2]).order_by().first()
     if row is None:
         return _build(t.plan_id, t.audience, key)
     ent = Entity(bytes(row.body), row.digest, row.modified)
@@ -189,7 +204,7 @@ def _build(plan_id, audience: str, key: tuple) -> Entity:
         with _lock:
             if key in _bodies:
                 return _bodies[key]
-        row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=VERSION).order_by().first()
+        row = FeedBody.objects.filter(revision_id=key[0], audience=audience, version=key[2]).order_by().first()
         if row is not None:
             ent = Entity(bytes(row.body), row.digest, row.modified)
         else:
@@ -198,13 +213,14 @@ def _build(plan_id, audience: str, key: tuple) -> Entity:
                 rev, _pf, _plan, tl = service.released(tp)
             except service.NotReleased as exc:
                 raise Unavailable(str(exc)) from None
-            if rev.id != key[0]:  # verified in between: build what is released now
-                key = (rev.id, audience)
+            if rev.id != key[0] or version_of(tp.language) != key[2]:
+                # verified or language changed in between: build what is released now
+                key = (rev.id, audience, version_of(tp.language))
             body, when = calendar_of(rev, tl, audience, tp)
             ent = Entity(body, hashlib.sha256(body).hexdigest(), when)
             try:
                 with transaction.atomic():
-                    FeedBody.objects.create(revision=rev, audience=audience, version=VERSION, body=body,
+                    FeedBody.objects.create(revision=rev, audience=audience, version=key[2], body=body,
                                             digest=ent.digest, size=len(body), modified=when)
             except IntegrityError:  # another process built it first: the same bytes
                 pass

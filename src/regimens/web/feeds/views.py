@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from regimens.errors import RegimensError
 from regimens.exporters.feed import precheck, respond
 from regimens.exporters.itip import ItipError, Party, same_day_messages
-from regimens.web.clinic import audit, roles, service
+from regimens.web.clinic import audit, languages, roles, service
 from regimens.web.clinic.models import Revision, TreatmentPlan
 from regimens.web.clinic.roles import require
 from regimens.web.feeds import accesslog, links, mail, served
@@ -110,10 +110,20 @@ def _show_once(request, tp: TreatmentPlan, ft: FeedToken, token: str, status: in
     """The one page that shows the token: subscribe links, QR codes and instructions."""
     url = links.feed_url(request, token)
     webcal = links.webcal_url(url)
+    titles = ("QR code: subscribe on an iPhone or iPad", "QR code: the calendar link for other phones and computers")
+    # The patient's part of the page in the plan's patient language (English keeps its own page).
+    pl = languages.output_language(tp.language)
+    h = None
+    if pl is not None:
+        from regimens.web.feeds.handout import MESSAGES, handout
+
+        h = handout(pl)
+        plain = pl.translator(html=False)
+        titles = (plain.gettext(MESSAGES["qr_apple"]), plain.gettext(MESSAGES["qr_other"]))
     ctx = {"plan": tp, "patient": tp.patient, "feed": ft, "url": url, "webcal": webcal, "token": token,
-           "qr_webcal": links.qr_svg(webcal, "QR code: subscribe on an iPhone or iPad"),
-           "qr_https": links.qr_svg(url, "QR code: the calendar link for other phones and computers"),
-           "released": served.released_revision_id(tp) is not None}
+           "qr_webcal": links.qr_svg(webcal, titles[0]), "qr_https": links.qr_svg(url, titles[1]),
+           "released": served.released_revision_id(tp) is not None, "h": h,
+           "language": languages.describe(tp.language)}
     return render(request, "feeds/created.html", ctx, status=status)
 
 
@@ -191,7 +201,7 @@ def feed_calendar(request, plan_id, feed_id):
                       status=409)
     p = tp.patient
     opts = SheetOptions(kind="patient", patient_name=p.display_name, mrn=p.record_number or None,
-                        feed_url=links.feed_url(request, token))
+                        feed_url=links.feed_url(request, token), language=languages.output_language(tp.language))
     try:
         pdf = render_pdf(render_html(tl, Selection(), opts, service.generated_at()))
     except RegimensError as exc:
