@@ -155,8 +155,11 @@ def key_for(t: Target) -> tuple:
     # A newer revision awaits verification: the last verified bytes built for this plan, in the
     # language they were built in (a language changed meanwhile arrives with the verification:
     # nothing new reaches a patient from a plan that is not released).
-    last = list(FeedBody.objects.filter(revision__plan_id=t.plan_id, audience=t.audience,
-                                        version__startswith=VERSION + " ")
+    from django.db.models import Q
+
+    # (bytes built before plans had a language carry VERSION alone: English, still this software)
+    last = list(FeedBody.objects.filter(Q(version=VERSION) | Q(version__startswith=VERSION + " "),
+                                        revision__plan_id=t.plan_id, audience=t.audience)
                 .order_by("-revision__number", "-id").values_list("revision_id", "version")[:1])
     if not last:
         raise Unavailable("no verified revision of this plan has been released yet")
