@@ -233,3 +233,19 @@ def test_last_modified_of_a_language_change_in_the_verification_second(make_plan
     after = fetch(client, token, **{"If-Modified-Since": before})
     assert after.status_code == 200 and after["Last-Modified"] != before
     assert format_datetime(parsedate_to_datetime(after["Last-Modified"]), usegmt=True) == after["Last-Modified"]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+def test_the_patient_calendar_pdf_download_is_in_the_plan_language(make_plan, patient, as_user, tmp_path):
+    import subprocess
+
+    tp = _plan_in(make_plan, patient, as_user, "es")
+    r = as_user("nurse").get(reverse("plan_sheet", args=[tp.id, "patient", "pdf"]))
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(r.content)
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "Mi calendario de tratamiento" in text and "blinatumomab" in text
+    assert "Esta traducción todavía no ha sido revisada" in text
+    assert "My treatment calendar" not in text
