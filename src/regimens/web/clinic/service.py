@@ -253,6 +253,8 @@ def verify(rev: Revision, verifier) -> Revision:
         # second as the revision before it kept its Last-Modified).
         previous = (Revision.objects.filter(plan_id=tp.id, verified_at__isnull=False, number__lt=rev.number)
                     .order_by("-number").values_list("verified_at", flat=True).first())
+        if tp.language_changed_at is not None and (previous is None or tp.language_changed_at > previous):
+            previous = tp.language_changed_at  # feeds' Last-Modified moved to a language change
         if previous is not None and now.replace(microsecond=0) <= previous.replace(microsecond=0):
             now = previous.replace(microsecond=0) + timedelta(seconds=1)
         try:
