@@ -7,6 +7,7 @@ file is kept in the repository and a site catalog needs no build step.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,6 +47,7 @@ def _locale(code: str):
     return Locale.parse(code)
 
 
+@functools.cache  # where the package is installed does not change in a process; feeds ask per poll
 def shipped_dir() -> Path:
     return Path(str(resources.files("regimens.language"))) / "locales"
 
