@@ -19,6 +19,7 @@ closed day unless the closure report lists it as not moved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -495,22 +496,29 @@ class Outcome:
     """The closure effects this change brings (not already in force before it)."""
 
 
+Realiser = Callable[[ProtocolFile, Plan, "RoundingRules | None"], "tuple[Timeline, ClosureReport]"]
+"""`realise(pf, plan, rounding)`, or a caller's memo of it (the service caches the realised
+timeline of each saved revision, so a preview compiles only the changed plan)."""
+
+
 def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, rounding: RoundingRules | None = None,
             base: Plan | None = None, limits: Limits | None = None, override: str | None = None,
-            by: str | None = None) -> Outcome:
+            by: str | None = None, realiser: Realiser | None = None) -> Outcome:
     """What the changes would do, checked against the rules, without writing anything. `base` is
     the saved plan when `plan` already carries other edits (the command line's merged options).
     `override` (with `by`) lets through a rule that allows a named override; it is kept in the
-    plan (moves carry theirs, a crossed lifetime limit becomes a PlanOverride)."""
+    plan (moves carry theirs, a crossed lifetime limit becomes a PlanOverride). `realiser`
+    replaces `realise` (same arguments, same result) for a caller that memoises it."""
+    real = realiser or realise
     saved = base or plan
-    before, before_report = realise(pf, saved, rounding)
+    before, before_report = real(pf, saved, rounding)
     new = plan
     for ch in changes if isinstance(changes, list) else [changes]:
         if isinstance(ch, Move) and override and not ch.override:
             ch = replace(ch, override=override)
-        current = before if new is saved else realise(pf, new, rounding)[0]  # one compile saved
+        current = before if new is saved else real(pf, new, rounding)[0]  # one compile saved
         new = record(new, ch, current)
-    after, report = realise(pf, new, rounding)
+    after, report = real(pf, new, rounding)
     check(pf, before, after, saved, new, rounding)
     over = crossed(after, new, limits)
     if over and not override:

@@ -5,7 +5,7 @@ status or dose, added or removed. Used by `regimens plan preview` and `plan reco
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time
 from typing import Any
 
@@ -31,6 +31,9 @@ class Item:
     new_dose: str | None = None
 
 
+_ITEM_FIELDS = tuple(f.name for f in fields(Item))
+
+
 @dataclass(frozen=True)
 class Preview:
     moved: tuple[Item, ...]
@@ -46,7 +49,9 @@ class Preview:
 
     def to_dict(self) -> dict[str, Any]:
         def clean(i: Item) -> dict:
-            return {k: v for k, v in asdict(i).items() if v is not None}
+            # the fields by name, not dataclasses.asdict: its recursive deep copy was most of the
+            # cost of a preview of a long protocol (thousands of items, all plain values)
+            return {k: v for k in _ITEM_FIELDS if (v := getattr(i, k)) is not None}
 
         return {
             "moved": [clean(i) for i in self.moved],
@@ -95,7 +100,7 @@ def diff(old: Timeline, new: Timeline) -> Preview:
             stays.append(_item(a))
         if (a.status, a.status_reason) != (b.status, b.status_reason):
             status.append(_item(a, status=a.status, new_status=b.status + (f" ({b.status_reason})" if b.status_reason else "")))
-        if _dose(a) != _dose(b):
+        if (a.patient_dose, a.patient_unit) != (b.patient_dose, b.patient_unit) and _dose(a) != _dose(b):
             dose.append(_item(a, dose=_dose(a) or "not calculated", new_dose=_dose(b) or "not calculated"))
     added = [_item(e) for uid, e in after.items() if uid not in before]
     return Preview(tuple(moved), tuple(stays), tuple(status), tuple(dose), tuple(added), tuple(removed))
