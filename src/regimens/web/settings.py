@@ -111,6 +111,34 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+
+
+def _caches() -> dict:
+    """"regimens": what the service derives from immutable revisions (web/clinic/service.py
+    `derived`: realised timelines, rendered event tables), keyed by content, so never stale.
+    REGIMENS_CACHE: `files` (default when `serve` gave a data folder: <data>/cache, shared by the
+    worker processes on this computer), `database` (a table made by `createcachetable`, shared by
+    every host on one PostgreSQL database), `memory` (this process only), `none`."""
+    kind = ENV.get("REGIMENS_CACHE") or ("files" if ENV.get("REGIMENS_DATA_DIR") else "memory")
+    if kind == "files":
+        shared = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                  "LOCATION": ENV.get("REGIMENS_CACHE_DIR") or str(data_dir() / "cache"),
+                  "OPTIONS": {"MAX_ENTRIES": 2000}}  # about 80 kB per long timeline (zlib)
+    elif kind == "database":
+        shared = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "regimens_cache",
+                  "OPTIONS": {"MAX_ENTRIES": 5000}}
+    elif kind == "memory":
+        shared = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "regimens",
+                  "OPTIONS": {"MAX_ENTRIES": 200}}
+    elif kind == "none":
+        shared = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    else:
+        raise ValueError(f"REGIMENS_CACHE={kind!r}: give files, database, memory or none")
+    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "regimens": {"TIMEOUT": None, **shared}}
+
+
+CACHES = _caches()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

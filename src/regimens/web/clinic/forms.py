@@ -301,9 +301,11 @@ class ChangeForm(MeasurementsMixin):
     base = forms.IntegerField(widget=forms.HiddenInput)
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, pf: ProtocolFile, saved: Plan, cycles: list[tuple[str, str]], by: str, *args, **kwargs):
+    def __init__(self, pf: ProtocolFile, saved: Plan, cycles: list[tuple[str, str]], by: str, *args,
+                 realiser=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pf, self.saved, self.by = pf, saved, by
+        self.realiser = realiser  # the service's memo of plans.changes.realise (saved revisions compile once)
         self.fields["cycle"].choices = [("", "—")] + cycles
         self.fields["bsa_formula"].required = False
         self.outcome = None
@@ -369,7 +371,8 @@ class ChangeForm(MeasurementsMixin):
             if g.modifications:
                 candidate.dosing()  # the library parses and checks the modification
             self.outcome = preview(self.pf, candidate, changes, base=self.saved,
-                                   override=(cleaned.get("override") or "").strip() or None, by=self.by)
+                                   override=(cleaned.get("override") or "").strip() or None, by=self.by,
+                                   realiser=self.realiser)
         except forms.ValidationError:
             raise
         except RegimensError as exc:

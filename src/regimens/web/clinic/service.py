@@ -9,6 +9,7 @@ matches the digest that was verified.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -25,11 +26,14 @@ from regimens.errors import RegimensError
 from regimens.exporters.tabular import header as tabular_header
 from regimens.exporters.tabular import patient_dose_text
 from regimens.notation.ismp import display_drug, ismp_clean
+from regimens.dosing.rounding import load_rules
+from regimens.plans.changes import realise
+from regimens.plans.closures import ClosureReport
 from regimens.plans.plan import Plan, check_protocol, dump_plan, load_plan, next_revision
-from regimens.plans.verification import VerificationError, check_digest, check_verifier, compile_plan, timeline_digest
+from regimens.plans.verification import VerificationError, check_digest, check_verifier, timeline_digest
 from regimens.protocol.catalog import Catalog
 from regimens.protocol.loader import ProtocolFile
-from regimens.schedule.timeline import Timeline
+from regimens.schedule.timeline import Timeline, in_zone
 from regimens.web.clinic import audit
 from regimens.web.clinic.models import Revision, RevisionCycle, SheetRow, TreatmentPlan
 
@@ -46,12 +50,89 @@ class NotReleased(RegimensError):
     """Nothing may reach a nurse or a patient from this plan (yet)."""
 
 
-# --- protocols and compiled timelines, cached per process ---------------------------------------
+# --- what is derived from an immutable revision, cached ------------------------------------------
+#
+# A revision is never edited (a change is a new revision), and everything the pages derive from
+# one (the plan read from its text, the realised timeline with every dose working, the rendered
+# event tables) depends only on what is in the cache key: the plan text (or the revision's id and
+# timeline digest), the protocol file's content hash, and the code that compiles and renders (a
+# hash of every file of the regimens package, the Python and Django versions). So an entry can
+# never be stale: a change, a new protocol version or an upgrade is another key, never a hit.
+#
+# Two levels: a small LRU in this process (no copy, no unpickling), then Django's "regimens"
+# cache (settings.CACHES: files in the data folder by default, so the worker processes of
+# `regimens serve --workers N` share what one of them compiled; or a database table).
 
 _lock = threading.Lock()
 _protocols: dict[str, tuple[tuple, ProtocolFile]] = {}
-_timelines: OrderedDict[str, Timeline] = OrderedDict()
-_TIMELINES_KEPT = 64
+_KEPT = {"plan": 512, "realised": 48, "timeline": 48, "cycles": 512, "fragment": 1024}
+_memo: dict[str, OrderedDict] = {kind: OrderedDict() for kind in _KEPT}
+_NOTHING = object()
+
+
+@functools.cache
+def code_key() -> str:
+    """Hash of the code that turns a revision into what a page shows (sources, templates, data)."""
+    import sys
+    from pathlib import Path
+
+    import django
+
+    import regimens
+
+    h = hashlib.sha256(f"{regimens.__version__}\n{sys.version}\ndjango {django.get_version()}\n".encode())
+    root = Path(regimens.__file__).resolve().parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".mo"):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def _shared():
+    from django.core.cache import caches
+
+    try:
+        return caches["regimens"]
+    except Exception:  # noqa: BLE001 - no shared cache configured: this process's memo only
+        return None
+
+
+def derived(kind: str, parts: tuple, build):
+    """`build()`, memoised per process and in the shared cache under (kind, code, *parts). Every
+    part that decides the result must be in `parts`; a build that raises is not cached."""
+    key = hashlib.sha256("\0".join(map(str, (kind, code_key(), *parts))).encode()).hexdigest()
+    memo = _memo[kind]
+    with _lock:
+        hit = memo.get(key, _NOTHING)
+        if hit is not _NOTHING:
+            memo.move_to_end(key)
+            return hit
+    shared = _shared() if kind != "plan" else None  # a plan parses faster than it unpickles
+    value = _NOTHING
+    if shared is not None:
+        try:
+            value = shared.get(f"{kind}:{key}", _NOTHING)
+        except Exception:  # noqa: BLE001 - a damaged or unreadable entry is a miss, never an error
+            value = _NOTHING
+    if value is _NOTHING:
+        value = build()
+        if shared is not None:
+            try:
+                shared.set(f"{kind}:{key}", value)
+            except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
+                pass
+    with _lock:
+        memo[key] = value
+        while len(memo) > _KEPT[kind]:
+            memo.popitem(last=False)
+    return value
+
+
+def clear_memo() -> None:
+    """Forget this process's memo (tests; the shared cache is content-keyed and needs no clearing)."""
+    with _lock:
+        for memo in _memo.values():
+            memo.clear()
 
 
 def catalog() -> Catalog:
@@ -83,23 +164,27 @@ def protocol(pid: str) -> ProtocolFile:
     return pf
 
 
+def realised(pf: ProtocolFile, plan: Plan, rounding=None) -> tuple[Timeline, ClosureReport]:
+    """plans.changes.realise, memoised on (protocol content, plan file text): the one compile of
+    a revision, shared by its pages, its verification, its release and a preview's "before"."""
+    if rounding is not None:  # rules other than the shipped ones (in the code key): not cached
+        return realise(pf, plan, rounding)
+    return derived("realised", (pf.content_hash, dump_plan(plan).decode("utf-8")),
+                   lambda: realise(pf, plan, load_rules()))
+
+
 def timeline(pf: ProtocolFile, plan: Plan) -> Timeline:
-    """compile_plan, memoised on (protocol content, plan) for repeated downloads."""
-    key = hashlib.sha256(pf.content_hash.encode() + dump_plan(plan)).hexdigest()
-    with _lock:
-        if key in _timelines:
-            _timelines.move_to_end(key)
-            return _timelines[key]
-    tl = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
-    with _lock:
-        _timelines[key] = tl
-        while len(_timelines) > _TIMELINES_KEPT:
-            _timelines.popitem(last=False)
-    return tl
+    """compile_plan(pf, plan, zone=the clinic's zone), memoised: the same path (realise with the
+    shipped rounding rules, then stop times on the clinic's clock)."""
+    zone = settings.REGIMENS_CALENDAR_TZ
+    if not zone:
+        return realised(pf, plan)[0]
+    return derived("timeline", (pf.content_hash, dump_plan(plan).decode("utf-8"), zone),
+                   lambda: in_zone(realised(pf, plan)[0], zone))
 
 
 def plan_of(rev: Revision) -> Plan:
-    return load_plan(rev.plan_text, f"revision {rev.number}")
+    return derived("plan", (rev.plan_text,), lambda: load_plan(rev.plan_text, f"revision {rev.number}"))
 
 
 def compiled(rev: Revision) -> tuple[ProtocolFile, Plan, Timeline]:
@@ -118,7 +203,8 @@ def header(rev: Revision) -> dict:
 
 def cycles(rev: Revision) -> list[RevisionCycle]:
     """The revision's cycles in timeline order, without their events."""
-    return list(RevisionCycle.objects.filter(revision=rev).defer("events").order_by("seq"))
+    return derived("cycles", (rev.id, rev.timeline_digest), lambda: list(
+        RevisionCycle.objects.filter(revision=rev).defer("events").order_by("seq")))
 
 
 def events(rev: Revision, cycle_ids: list[str] | None = None) -> list[dict]:
@@ -160,7 +246,7 @@ class Saved:
 def create_plan(patient, plan: Plan, author, note: str = "new plan", language: str = "en") -> Saved:
     pf = protocol(plan.protocol.id)
     check_protocol(plan, pf, "this plan")
-    tl = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
+    tl = timeline(pf, plan)
     with transaction.atomic():
         tp = TreatmentPlan.objects.create(patient=patient, protocol_id=pf.protocol.id, created_by=author,
                                           latest_number=plan.revision, language=language or "en")
@@ -213,7 +299,7 @@ def record_change(tp: TreatmentPlan, base_number: int, changed: Plan, author, no
     until a second pharmacist verifies it."""
     pf = protocol(changed.protocol.id)
     final = next_revision(changed.model_copy(update={"revision": base_number}), note, today)
-    tl = compile_plan(pf, final, zone=settings.REGIMENS_CALENDAR_TZ)
+    tl = timeline(pf, final)  # memoised: its verification and pages reuse this compile
     with transaction.atomic():
         won = TreatmentPlan.objects.filter(id=tp.id, latest_number=base_number).update(
             latest_number=base_number + 1, released=None)

@@ -194,8 +194,23 @@ def plan(request, plan_id):
     tp = _plan(request, plan_id)
     ctx = _context(request, tp, "timeline")
     want = _chosen_cycle(request, ctx["cycles"])
-    ctx.update(cycle=want, events=service.for_display(service.events(ctx["rev"], [want]) if want else []))
+    rev = ctx["rev"]
+    ctx["body"] = _fragment("clinic/plan_timeline_body.html", rev, want, lambda: {
+        "rev": rev, "cycles": ctx["cycles"], "cycle": want,
+        "events": service.for_display(service.events(rev, [want]) if want else [])})
     return render(request, "clinic/plan.html", ctx)
+
+
+def _fragment(template: str, rev: Revision, part, context):
+    """A page's body rendered from one revision (immutable), cached per revision, its digest and
+    the part shown; `context()` is called only when it is rendered."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    html = service.derived("fragment", (template, rev.id, rev.timeline_digest, part, get_language()),
+                           lambda: str(render_to_string(template, context())))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, autoescaped
 
 
 def _months(first: date, last: date) -> list[str]:
@@ -217,22 +232,26 @@ def plan_month(request, plan_id):
     if want not in months:
         now = timezone.localdate().isoformat()[:7]
         want = now if now in months else (months[0] if months else now)
-    y, m = (int(x) for x in want.split("-"))
-    lo = date(y, m, 1)
-    hi = date(y + (m == 12), m % 12 + 1, 1)
-    shown = [c.cycle_id for c in cycles if c.first < hi and c.last >= lo]
-    by_day: dict[str, list] = {}
-    for e in service.events(ctx["rev"], shown):
-        if e["date"][:7] == want and e["kind"] != "phase":
-            by_day.setdefault(e["date"], []).append(e)
-    by_day = {k: service.for_display(v) for k, v in by_day.items()}
-    weeks = [[{"date": d, "in_month": d.month == m, "events": by_day.get(d.isoformat(), [])} for d in week]
-             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(y, m)]
-    i = months.index(want) if want in months else 0
-    ctx.update(month=lo, weeks=weeks, months=months,
-               prev_month=months[i - 1] if i > 0 else None,
-               next_month=months[i + 1] if i + 1 < len(months) else None,
-               weekdays=list(calendar.day_name))
+
+    def month_context() -> dict:
+        y, m = (int(x) for x in want.split("-"))
+        lo = date(y, m, 1)
+        hi = date(y + (m == 12), m % 12 + 1, 1)
+        shown = [c.cycle_id for c in cycles if c.first < hi and c.last >= lo]
+        by_day: dict[str, list] = {}
+        for e in service.events(ctx["rev"], shown):
+            if e["date"][:7] == want and e["kind"] != "phase":
+                by_day.setdefault(e["date"], []).append(e)
+        by_day = {k: service.for_display(v) for k, v in by_day.items()}
+        weeks = [[{"date": d, "in_month": d.month == m, "events": by_day.get(d.isoformat(), [])} for d in week]
+                 for week in calendar.Calendar(firstweekday=0).monthdatescalendar(y, m)]
+        i = months.index(want) if want in months else 0
+        return {"month": lo, "weeks": weeks, "months": months,
+                "prev_month": months[i - 1] if i > 0 else None,
+                "next_month": months[i + 1] if i + 1 < len(months) else None,
+                "weekdays": list(calendar.day_name)}
+
+    ctx["body"] = _fragment("clinic/plan_month_body.html", ctx["rev"], want, month_context)
     return render(request, "clinic/plan_month.html", ctx)
 
 
@@ -242,9 +261,13 @@ def plan_working(request, plan_id):
     tp = _plan(request, plan_id)
     ctx = _context(request, tp, "working")
     want = _chosen_cycle(request, ctx["cycles"])
-    evs = service.events(ctx["rev"], [want]) if want else []
-    ctx.update(cycle=want, doses=service.for_display(
-        [e for e in evs if e.get("working") or e["kind"] == "administration"]))
+
+    def working_context() -> dict:
+        evs = service.events(ctx["rev"], [want]) if want else []
+        return {"cycles": ctx["cycles"], "cycle": want, "doses": service.for_display(
+            [e for e in evs if e.get("working") or e["kind"] == "administration"])}
+
+    ctx["body"] = _fragment("clinic/plan_working_body.html", ctx["rev"], want, working_context)
     return render(request, "clinic/plan_working.html", ctx)
 
 
@@ -314,7 +337,8 @@ def plan_change(request, plan_id):
     cycles = [(c.cycle_id, f"{c.cycle_id} ({c.phase} cycle {c.number}, from {c.first.isoformat()})")
               for c in service.cycles(base)]
     by = request.user.get_username()
-    form = forms.ChangeForm(pf, saved, cycles, by, request.POST or None, initial={"base": base.number})
+    form = forms.ChangeForm(pf, saved, cycles, by, request.POST or None, initial={"base": base.number},
+                            realiser=service.realised)
     ctx = {"plan": tp, "patient": tp.patient, "rev": rev, "form": form, "preview": None, "conflict": None}
     if request.method == "POST" and form.is_valid():
         outcome = form.outcome
@@ -336,12 +360,11 @@ def plan_change(request, plan_id):
             messages.success(request, f"Revision {out.revision.number} saved: awaiting verification by a second"
                                       " pharmacist. Nurse sheets and calendars are withheld until then.")
             return redirect("plan", plan_id=tp.id)
-        # show what moves, then offer the save of exactly these values
+        # show what moves, then offer the save of exactly these values: the form is already
+        # validated (the preview above), only the hidden digest it renders changes
         data = request.POST.copy()
         data["previewed"] = digest
-        form = forms.ChangeForm(pf, saved, cycles, by, data)
-        form.is_valid()
-        ctx["form"] = form
+        form.data = data
     return render(request, "clinic/plan_change.html", ctx)
 
 
