@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from livesrv import REGIMENS, running
@@ -65,3 +66,64 @@ def test_tests_run_on_the_database_asked_for():
 
     want = "postgresql" if os.environ.get("REGIMENS_DATABASE_URL", "").startswith("postgres") else "sqlite"
     assert connection.vendor == want
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out |= {int(c) for c in (task / "children").read_text().split()}
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc (Linux)")
+def test_workers_start_several_processes_that_share_sessions_and_stop_by_pid(tmp_path):
+    import os
+    import signal
+    import time
+
+    from livesrv import server_env
+
+    pytest.importorskip("gunicorn")
+    data = tmp_path / "data"
+    proc = subprocess.Popen([REGIMENS, "serve", "--port", "0", "--data-dir", str(data), "--workers", "2",
+                             "--threads", "2", "--insecure-cookies"], env=server_env(data), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out = ""
+        deadline = time.monotonic() + 120
+        while "listening on" not in out and time.monotonic() < deadline and proc.poll() is None:
+            out += proc.stdout.readline()
+        assert "listening on" in out and "2 processes" in out, out
+        base = re.search(r"listening on (http://127\.0\.0\.1:\d+)/", out).group(1)
+        link = re.search(r"(http://\S+/setup/\S+/)", out).group(1)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(link, timeout=60).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "chief",
+                                       "password1": "a-long-admin-passphrase", "password2": "a-long-admin-passphrase"})
+        opener.open(urllib.request.Request(link, data=body.encode(), headers={"Referer": link}), timeout=60)
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        # every request is a new connection, so both workers serve this session (shared database)
+        for _ in range(8):
+            resp = opener.open(base + "/admin/", timeout=60)
+            assert resp.status == 200 and resp.geturl().endswith("/admin/")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+    assert proc.returncode == 0
+    for pid in workers:  # the workers went with their master
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_workers_without_gunicorn_is_one_line_exit_2(tmp_path):
+    code = ("import sys; sys.modules['gunicorn'] = None; from regimens.cli import main;"
+            f" sys.exit(main(['serve', '--workers', '2', '--data-dir', {str(tmp_path)!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "gunicorn" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "regimens.sqlite3").exists()
