@@ -62,7 +62,7 @@ def test_a_change_shows_on_the_plan_page_at_once(verified_plan, as_user, shared_
     assert "15 Feb" in month and "maintenance.c2" not in month.split("15 Feb", 1)[1].split("</td>", 1)[0]
 
 
-def test_verification_after_a_change_is_bound_to_the_new_digest(verified_plan, as_user, shared_cache):
+def test_verification_after_a_change_is_bound_to_the_new_digest(verified_plan, as_user, shared_cache, settings):
     a, b = as_user("ph1"), as_user("ph2")
     r = _delay(a, verified_plan, 1, "preview")
     _delay(a, verified_plan, 1, "save", previewed=r.context["form"]["previewed"].value())
@@ -71,7 +71,8 @@ def test_verification_after_a_change_is_bound_to_the_new_digest(verified_plan, a
         service.clear_memo()
     # the cached compile of revision 2 is exactly a fresh one: same digest as stored at the save
     pf, plan, tl = service.compiled(rev2)
-    assert timeline_digest(tl) == timeline_digest(compile_plan(pf, plan)) == rev2.timeline_digest
+    fresh = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
+    assert timeline_digest(tl) == timeline_digest(fresh) == rev2.timeline_digest
     assert b.post(reverse("plan_verify", args=[verified_plan.id]), {"revision": str(rev2.id)}).status_code == 302
     rev2.refresh_from_db()
     assert rev2.verified_digest == rev2.timeline_digest
@@ -82,13 +83,14 @@ def test_verification_after_a_change_is_bound_to_the_new_digest(verified_plan, a
     assert as_user("nurse").get(reverse("plan_sheet", args=[verified_plan.id, "nurse", "html"])).status_code == 409
 
 
-def test_cached_timeline_is_keyed_by_plan_text_and_protocol_content(plan, shared_cache):
+def test_cached_timeline_is_keyed_by_plan_text_and_protocol_content(plan, shared_cache, settings):
     rev = plan.revisions.get()
     pf, p, tl = service.compiled(rev)
     assert service.compiled(rev)[2] is tl  # this process: the same object
     moved = p.model_copy(update={"actual_starts": {"maintenance.c2": p.start.replace(month=3, day=22)}})
     tl2 = service.timeline(pf, moved)
-    assert tl2 is not tl and timeline_digest(tl2) == timeline_digest(compile_plan(pf, moved)) != rev.timeline_digest
+    fresh = compile_plan(pf, moved, zone=settings.REGIMENS_CALENDAR_TZ)
+    assert tl2 is not tl and timeline_digest(tl2) == timeline_digest(fresh) != rev.timeline_digest
     service.clear_memo()
     from_shared = service.compiled(rev)[2]
     assert timeline_digest(from_shared) == rev.timeline_digest
