@@ -4,8 +4,17 @@ Seeds a throw-away SQLite database (or REGIMENS_BENCH_DATABASE_URL, e.g. a Postg
 made for it) with 10,000 patients, each with a verified plan (a fifth of them on the longest
 shipped protocol, NCT02877303: 24 cycles, about 1,800 events), starts `regimens serve` on
 127.0.0.1 with a free port, and lets 20 concurrent users sign in, browse and record changes
-(preview, then save) for a bounded number of rounds. Prints p50/p95 per page type and the
-number of failed requests; the server is stopped by its process id at the end.
+(preview, then save) for a bounded number of rounds. Prints p50/p95 per page type, the number
+of failed requests, the CPU seconds the server's processes used and the machine's load average;
+the server is stopped by its process id at the end.
+
+Users arrive over the first `--ramp` seconds (a clinic's staff do not all sign in in the same
+second) and sign in once per session, then browse; sign-in (PBKDF2, deliberately slow) is
+reported on its own line and is not in any page's figures.
+
+`--workers N` runs `regimens serve --workers N` (`--workers 1,2`: one run each); `--baseline SRC` (a checkout's src/ folder, e.g.
+of main before this change) first runs the same users against a server from SRC on a copy of
+the same seeded database, so both runs see the same data and about the same machine load.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import http.cookiejar
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -111,9 +121,10 @@ def env(data: Path) -> dict:
 
 
 class User:
-    def __init__(self, base: str, name: str, plans: list, stats, failures, deadline: float, think: float):
+    def __init__(self, base: str, name: str, plans: list, stats, failures, deadline: float, think: float,
+                 arrive: float = 0.0):
         self.base, self.name, self.plans, self.stats, self.failures = base, name, plans, stats, failures
-        self.deadline, self.think = deadline, think
+        self.deadline, self.think, self.arrive = deadline, think, arrive
         self.rng = random.Random("think" + name)
         self.jar = http.cookiejar.CookieJar()
         self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
@@ -148,6 +159,7 @@ class User:
         return m.group(1) if m else ""
 
     def run(self, rounds: int) -> None:
+        time.sleep(self.arrive)
         page = self.req("login page", "/login/")
         self.req("sign in", "/login/", {"csrfmiddlewaretoken": self.token(page), "username": self.name,
                                         "password": PASSWORD})
@@ -195,52 +207,98 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=10_000)
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=8)
-    ap.add_argument("--max-seconds", type=int, default=600)
+    ap.add_argument("--max-seconds", type=int, default=600, help="per run")
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds a user reads a page (0: none)")
+    ap.add_argument("--ramp", type=float, default=20.0, help="users arrive over this many seconds")
+    ap.add_argument("--workers", default="1", help="regimens serve --workers N for this tree; 1,2 runs both")
+    ap.add_argument("--baseline", metavar="SRC", help="also run a server from this src/ folder first (1 process)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
+        seeded = Path(tmp) / "seed"
+        seeded.mkdir()
         t = time.perf_counter()
-        owner = subprocess_seed(data, args.patients, args.users)
+        owner = subprocess_seed(seeded, args.patients, args.users)
         print(f"seeded {args.patients} patients in {time.perf_counter() - t:.0f} s")
-        regimens = str(Path(sys.executable).with_name("regimens"))
-        proc = subprocess.Popen([regimens, "serve", "--port", "0", "--data-dir", str(data), "--insecure-cookies",
-                                 "--threads", os.environ.get("BENCH_THREADS", "8"), "--no-migrate"], env={**os.environ, **env(data)},
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        here = str(Path(__file__).resolve().parents[1] / "src")
+        runs = ([("baseline", args.baseline, 1)] if args.baseline else []) + [
+            ("this tree", here, int(n)) for n in args.workers.split(",")]
+        results = []
+        for i, (label, src, workers) in enumerate(runs):
+            data = Path(tmp) / f"run{i}"
+            data.mkdir()
+            shutil.copy(seeded / "regimens.sqlite3", data / "regimens.sqlite3")
+            results.append((f"{label}, {workers} process{'es' if workers > 1 else ''}",
+                            one_run(data, src, workers, owner, args)))
+    for label, (stats, failures, wall, cpu, loads, refused) in results:
+        total = sum(len(v) for v in stats.values())
+        print(f"\n== {label}: {args.users} users, {total} requests in {wall:.0f} s, failed requests: {len(failures)}"
+              f" (changes the library refused, shown as a message: {refused}); server CPU {cpu:.0f} s"
+              f" ({cpu / max(total, 1) * 1000:.0f} ms per request); load average {loads[0]} at start, {loads[1]} at end")
+        for f in failures[:10]:
+            print("  failed:", f)
+        print(f"{'page type':<32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
+        for kind, xs in sorted(stats.items()):
+            xs = sorted(xs)
+            p95 = xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+            print(f"{kind:<32} {len(xs):>5} {statistics.median(xs):>8.0f} {p95:>8.0f}")
+
+
+def one_run(data: Path, src: str, workers: int, owner: dict, args):
+    """Start a server from `src` on `data`, run the users, stop it by its process id."""
+    regimens = str(Path(sys.executable).with_name("regimens"))
+    cmd = [regimens, "serve", "--port", "0", "--data-dir", str(data), "--insecure-cookies",
+           "--threads", os.environ.get("BENCH_THREADS", "8"), "--no-migrate"]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    environ = {**os.environ, **env(data), "PYTHONPATH": src}
+    proc = subprocess.Popen(cmd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        base = None
+        for line in proc.stdout:
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                base = m.group(1)
+                break
+        if base is None:
+            raise SystemExit("server did not start")
+        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+        stats: dict[str, list[float]] = defaultdict(list)
+        failures: list = []
+        loads = [" ".join(Path("/proc/loadavg").read_text().split()[:3]), ""]
+        deadline = time.monotonic() + args.max_seconds
+        rng = random.Random("arrivals")
+        people = [User(base, name, plans, stats, failures, deadline, args.think, rng.uniform(0, args.ramp))
+                  for name, plans in sorted(owner.items())]
+        t = time.perf_counter()
+        threads = [threading.Thread(target=u.run, args=(args.rounds,)) for u in people]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t
+        loads[1] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        cpu = server_cpu(proc.pid)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    return stats, failures, wall, cpu, loads, sum(u.refused for u in people)
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of the server and its worker processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
         try:
-            base = None
-            for line in proc.stdout:
-                m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-                if m:
-                    base = m.group(1)
-                    break
-            if base is None:
-                raise SystemExit("server did not start")
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            stats: dict[str, list[float]] = defaultdict(list)
-            failures: list = []
-            deadline = time.monotonic() + args.max_seconds
-            people = [User(base, name, plans, stats, failures, deadline, args.think) for name, plans in sorted(owner.items())]
-            t = time.perf_counter()
-            threads = [threading.Thread(target=u.run, args=(args.rounds,)) for u in people]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            wall = time.perf_counter() - t
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-    total = sum(len(v) for v in stats.values())
-    print(f"{len(people)} concurrent users, {total} requests in {wall:.0f} s, failed requests: {len(failures)}"
-          f" (changes the library refused, shown as a message: {sum(u.refused for u in people)})")
-    for f in failures[:10]:
-        print("  failed:", f)
-    print(f"{'page type':<32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
-    for kind, xs in sorted(stats.items()):
-        xs = sorted(xs)
-        p95 = xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
-        print(f"{kind:<32} {len(xs):>5} {statistics.median(xs):>8.0f} {p95:>8.0f}")
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total
 
 
 def subprocess_seed(data: Path, patients: int, users: int) -> dict:
