@@ -110,3 +110,12 @@ def test_a_change_preview_compiles_only_the_changed_plan(verified_plan, as_user,
     r = _delay(as_user("ph1"), verified_plan, 1, "preview")
     assert r.status_code == 200 and r.context["preview_dict"]["moved"]
     assert len(calls) == 1 and calls[0].actual_starts  # the changed plan, once; not the saved one, not twice
+
+
+def test_the_preview_counts_every_moved_event_by_cycle(verified_plan, as_user):
+    r = _delay(as_user("ph1"), verified_plan, 1, "preview")
+    groups, moved = r.context["moved_by_cycle"], r.context["preview_dict"]["moved"]
+    assert sum(g["count"] for g in groups) == len(moved) == r.context["preview_dict"]["summary"]["moved"]
+    c2 = next(g for g in groups if g["cycle_id"] == "maintenance.c2")
+    assert c2["shift_days"] == 35 and c2["first"] == "2027-02-15" and c2["new_first"] == "2027-03-22"
+    assert "What moves, by cycle" in r.content.decode()

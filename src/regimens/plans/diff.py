@@ -47,6 +47,20 @@ class Preview:
     def changes_anything(self) -> bool:
         return any((self.moved, self.status_changed, self.dose_changed, self.added, self.removed))
 
+    def moved_by_cycle(self) -> list[dict[str, Any]]:
+        """The moves summarised per cycle and shift: first..last date before and after, and how
+        many events (a delay of a long protocol moves thousands; this reads in a screen)."""
+        groups: dict[tuple[str, int | None], list[Item]] = {}
+        for i in self.moved:
+            groups.setdefault((i.cycle_id, i.shift_days), []).append(i)
+        out = []
+        for (cid, shift), items in groups.items():
+            old = sorted(i.date for i in items)
+            new = sorted(i.new_date for i in items)
+            out.append({"cycle_id": cid, "shift_days": shift, "first": old[0], "last": old[-1],
+                        "new_first": new[0], "new_last": new[-1], "count": len(items)})
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         def clean(i: Item) -> dict:
             # the fields by name, not dataclasses.asdict: its recursive deep copy was most of the
@@ -124,15 +138,11 @@ def to_text(p: Preview, heading: str, detail: bool = False) -> bytes:
             lines.append(_line(i, f"{shift:>9}  {when}"))
     elif p.moved:
         lines.append(f"Moves ({len(p.moved)} events; --detail lists each one):")
-        groups: dict[tuple[str, int], list[Item]] = {}
-        for i in p.moved:
-            groups.setdefault((i.cycle_id, i.shift_days), []).append(i)
-        for (cid, shift), items in groups.items():
-            old = sorted(i.date for i in items)
-            new = sorted(i.new_date for i in items)
+        for g in p.moved_by_cycle():
+            shift = g["shift_days"]
             moved = f"{shift:+d} days" if shift else "same day (time changes)"
-            lines.append(f"  {cid:<22} {moved:>9}  {old[0]}..{old[-1]} → {new[0]}..{new[-1]}"
-                         f"  ({len(items)} events)")
+            lines.append(f"  {g['cycle_id']:<22} {moved:>9}  {g['first']}..{g['last']} → {g['new_first']}..{g['new_last']}"
+                         f"  ({g['count']} events)")
     if p.status_changed:
         lines.append(f"Status changes ({len(p.status_changed)}):")
         lines.extend(_line(i, f"{i.date} {i.status} → {i.new_status}") for i in p.status_changed)

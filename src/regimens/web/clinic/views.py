@@ -343,7 +343,8 @@ def plan_change(request, plan_id):
     if request.method == "POST" and form.is_valid():
         outcome = form.outcome
         digest = timeline_digest(outcome.after)
-        ctx.update(preview=outcome.preview, preview_dict=outcome.preview.to_dict(), warnings=outcome.warnings)
+        ctx.update(preview=outcome.preview, preview_dict=outcome.preview.to_dict(), warnings=outcome.warnings,
+                   moved_by_cycle=outcome.preview.moved_by_cycle())
         if request.POST.get("action") == "save" and form.cleaned_data.get("previewed") == digest:
             c = form.cleaned_data
             try:
