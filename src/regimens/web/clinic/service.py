@@ -266,7 +266,7 @@ def set_language(tp: TreatmentPlan, code: str, actor, reason: str) -> bool:
     `released()`: a plan whose newest revision awaits verification has no new calendar in any
     language until it is verified; its feeds keep the last verified bytes."""
     with transaction.atomic():
-        locked = TreatmentPlan.objects.select_for_update().select_related("released").get(id=tp.id)
+        locked = TreatmentPlan.objects.select_for_update(of=("self",)).select_related("released").get(id=tp.id)
         before = locked.language
         if before == code:
             return False
