@@ -107,6 +107,12 @@ def test_downloads_use_the_plan_language_and_staff_sheets_stay_english(make_plan
     # the staff plan page stays English and names the language
     page = nurse.get(reverse("plan", args=[tp.id])).content.decode()
     assert "Arabic (العربية), ar" in page and "not yet reviewed" in page
+    assert "<td>ar</td>" in nurse.get(reverse("patient", args=[patient.id])).content.decode()
+    # the printed feed handout: the patient's part right to left, the staff part English
+    _token, created = make_feed(nurse, tp)
+    handout = created.content.decode()
+    assert '<div class="handout" lang="ar" dir="rtl">' in handout and "هذا الرابط خاص." in handout
+    assert "Shown only now." in handout
 
 
 def test_english_stays_the_default(plan, as_user):
