@@ -183,13 +183,20 @@ def test_the_feed_handout_is_in_the_plan_language(make_plan, patient, as_user):
 def test_a_reviewed_catalog_drops_the_line_from_the_feed(make_plan, patient, as_user, client, settings, tmp_path):
     tp = _plan_in(make_plan, patient, as_user, "es")
     token, _ = make_feed(as_user("nurse"), tp)
-    assert UNREVIEWED["es"] in "\n".join(_descriptions(fetch(client, token).content))
+    first = fetch(client, token)
+    assert UNREVIEWED["es"] in "\n".join(_descriptions(first.content))
     reviews = tmp_path / "reviews.yaml"
     reviews.write_text(f"es:\n  reviewed_by: \"A. García, PharmD\"\n  date: 2027-01-15\n"
                        f"  catalog_sha256: {language('es').catalog_sha256}\n", encoding="utf-8")
     settings.REGIMENS_LANGUAGE_REVIEWS = str(reviews)
-    text = "\n".join(_descriptions(fetch(client, token).content))
+    # a calendar app that polls with If-Modified-Since alone gets the new words, not a 304
+    again = fetch(client, token, If_Modified_Since=first["Last-Modified"])
+    assert again.status_code == 200 and again.content != first.content
+    assert parsedate_to_datetime(again["Last-Modified"]) > parsedate_to_datetime(first["Last-Modified"])
+    text = "\n".join(_descriptions(again.content))
     assert UNREVIEWED["es"] not in text and "Medicamento: blinatumomab" in text
+    # and from then on the reviewed bytes are what a 304 stands for
+    assert fetch(client, token, If_Modified_Since=again["Last-Modified"]).status_code == 304
 
 
 def test_a_language_removed_from_the_site_falls_back_to_english_visibly(make_plan, patient, as_user, client,

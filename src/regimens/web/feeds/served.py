@@ -16,7 +16,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -79,12 +79,16 @@ def ics_options(audience: str, tp: TreatmentPlan) -> IcsOptions:
                       uid_salt=f"plan {tp.id}", language=languages.output_language(tp.language))
 
 
-def calendar_of(rev: Revision, tl, audience: str, tp: TreatmentPlan) -> tuple[bytes, datetime]:
-    """The feed bytes of a revision whose timeline the caller obtained through the release gate."""
+def calendar_of(rev: Revision, tl, audience: str, tp: TreatmentPlan,
+                after: datetime | None = None) -> tuple[bytes, datetime]:
+    """The feed bytes of a revision whose timeline the caller obtained through the release gate;
+    `after`: a Last-Modified these bytes must be later than (bytes served before them)."""
     when = (rev.verified_at or rev.created_at).astimezone(UTC).replace(microsecond=0)
     if tp.language_changed_at is not None:
         # new words for the same schedule: a later Last-Modified, or If-Modified-Since keeps the old
         when = max(when, tp.language_changed_at.astimezone(UTC).replace(microsecond=0))
+    if after is not None and when <= after:
+        when = after.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
     # SEQUENCE is the plan revision (docs/ics.md): a moved event's is higher than before the move
     tl = dataclasses.replace(tl, revision=rev.number)
     return feed_calendar(to_ics(tl, ics_options(audience, tp), when), when), when
@@ -220,6 +224,16 @@ def _build(plan_id, audience: str, key: tuple) -> Entity:
                 # verified or language changed in between: build what is released now
                 key = (rev.id, audience, version_of(tp.language))
             body, when = calendar_of(rev, tl, audience, tp)
+            served_before = (FeedBody.objects.filter(revision=rev, audience=audience).exclude(version=key[2])
+                             .order_by("-modified").values_list("digest", "modified").first())
+            if served_before is not None and served_before[0] != hashlib.sha256(body).hexdigest() \
+                    and when <= served_before[1]:
+                # The same verified revision, new bytes: another software version or a change of
+                # the language's catalog or review (the not-reviewed line goes). Last-Modified
+                # must move past what subscribers hold, or one polling with If-Modified-Since
+                # alone gets a 304 and keeps the old words. Derived from the stored row, so every
+                # worker process builds the same bytes.
+                body, when = calendar_of(rev, tl, audience, tp, after=served_before[1])
             ent = Entity(body, hashlib.sha256(body).hexdigest(), when)
             try:
                 with transaction.atomic():
