@@ -262,3 +262,22 @@ def test_the_patient_calendar_pdf_download_is_in_the_plan_language(make_plan, pa
     assert "Mi calendario de tratamiento" in text and "blinatumomab" in text
     assert "Esta traducción todavía no ha sido revisada" in text
     assert "My treatment calendar" not in text
+
+
+def test_an_imported_plan_file_takes_the_language_chosen_on_the_import_form(patient, as_user, run_cli, tmp_path):
+    # a plan file made with the CLI carries no patient language: the import form asks for it
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    out = tmp_path / "p.yaml"
+    code, _out, err = run_cli("plan", "new", "nct03114865", "--start", "2027-01-04", "--height", "175",
+                              "--weight", "80", "-o", str(out))
+    assert code == 0, err
+    c = as_user("ph1")
+    form = c.get(reverse("plan_import", args=[patient.id])).content.decode()
+    assert 'name="language"' in form and 'value="vi"' in form
+    r = c.post(reverse("plan_import", args=[patient.id]),
+               {"plan_file": SimpleUploadedFile("p.yaml", out.read_bytes()), "language": "vi"})
+    assert r.status_code == 302
+    tp = TreatmentPlan.objects.get(patient=patient)
+    assert tp.language == "vi"
+    assert "patient language vi" in AuditEntry.objects.get(action="plan.create", plan_ref=str(tp.id)).what

@@ -417,6 +417,14 @@ class AdministrationForm(forms.Form):
 class ImportForm(forms.Form):
     plan_file = forms.FileField(label="Plan file (.yaml made with `regimens plan new`)")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from regimens.web.clinic.languages import language_field
+
+        # a plan file has no patient language (it is not part of the verified schedule): asked
+        # here as on the new-plan form, so an imported plan does not silently start in English
+        self.fields["language"] = language_field()
+
     def clean_plan_file(self):
         f = self.cleaned_data["plan_file"]
         if f.size > 256 * 1024:

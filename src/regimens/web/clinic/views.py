@@ -147,7 +147,8 @@ def plan_import(request, patient_id):
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = service.create_plan(p, form.plan, request.user, note="imported from a plan file")
+            saved = service.create_plan(p, form.plan, request.user, note="imported from a plan file",
+                                        language=form.cleaned_data["language"])
         except RegimensError as exc:
             form.add_error("plan_file", str(exc))
         else:
