@@ -232,3 +232,13 @@ def test_downloaded_calendar_uids_are_this_plans_own(verified_plan, as_user):
     assert uids.isdisjoint(str(c["UID"]) for c in Calendar.from_ical(plain).walk("VEVENT"))
     again = as_user("nurse").get(reverse("plan_ics", args=[verified_plan.id]))
     assert {str(c["UID"]) for c in Calendar.from_ical(again.content).walk("VEVENT")} == uids, "stable"
+
+
+def test_the_plan_page_says_when_each_pump_stops(verified_plan, as_user):
+    # NCT03114865 (seed-004): blinatumomab 9 mcg/day days 1-7, then 28 mcg/day days 8-28, each bag
+    # from 09:00; started Mon 2027-01-04, the 9 mcg/day infusion comes off on day 8 (Mon 11 Jan)
+    # at 09:00 and the 28 mcg/day one on day 29 (Mon 1 Feb) at 09:00, when the next would start
+    page = as_user("ph1").get(reverse("plan", args=[verified_plan.id]) + "?cycle=maintenance.c1").content.decode()
+    assert "pump stops Mon 11 Jan 09:00" in page
+    assert "pump stops Mon 1 Feb 09:00" in page
+    assert page.count("pump stops") == 2  # a dexamethasone push has no pump

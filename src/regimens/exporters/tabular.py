@@ -156,9 +156,11 @@ def patient_dose_text(e) -> str:
 def stop_text(e) -> str:
     """`Mon 15 Mar 09:00`: when a continuous infusion stops (DoseEvent.stops, the library's one
     answer), as the staff sheets print it; empty for an event without a stop."""
-    stops = e.stops
-    if stops is None:
-        return ""
+    return stop_time_text(e.stops) if e.stops is not None else ""
+
+
+def stop_time_text(stops) -> str:
+    """`Mon 15 Mar 09:00` for a stop instant (a datetime on the clinic's clock)."""
     # English names whatever the process locale (strftime's %a/%b follow it)
     day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[stops.weekday()]
     month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[stops.month - 1]

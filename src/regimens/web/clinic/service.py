@@ -401,6 +401,7 @@ def generated_at() -> datetime:
 
 def for_display(events: list[dict]) -> list[dict]:
     """Staff display of stored events: tall-man drug names and ISMP dose text (library notation)."""
+    from regimens.exporters.tabular import stop_time_text
     from regimens.notation.ismp import NOT_PUBLIC_TEXT, format_dose
 
     out = []
@@ -410,5 +411,9 @@ def for_display(events: list[dict]) -> list[dict]:
         e["dose_text"] = (NOT_PUBLIC_TEXT if e.get("not_public") else
                           format_dose(e["dose"], e["unit"]) if e.get("dose") is not None else "")
         e["patient_text"] = format_dose(e["patient_dose"], e["patient_unit"]) if e.get("patient_dose") is not None else ""
+        # when the pump comes off, as the sheets print it (the library's stop rule, on the clinic's
+        # clock): "to 2027-03-15" alone reads as a whole last day
+        stops = e.get("stops") if e.get("continuous") else None
+        e["stops_text"] = stop_time_text(datetime.fromisoformat(stops)) if stops else ""
         out.append(e)
     return out
