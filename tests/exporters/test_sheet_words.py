@@ -28,3 +28,15 @@ def test_the_nurse_sheet_keeps_each_column_word_whole(run_cli, tmp_path):
     assert "2nd check (independent)" in words
     for piece in ("continuo ", "independ "):
         assert piece not in words, piece
+
+
+def test_the_pharmacist_sheet_keeps_each_column_header_whole(run_cli, tmp_path):
+    out = tmp_path / "check.pdf"
+    code, _o, err = run_cli("sheet", "nct02877303", "--start", "2027-03-08", "--kind", "pharmacist", "--cycle",
+                            "intensive.c1", "--height", "175", "--weight", "80", "--age", "40",
+                            "--tz", "America/Chicago", "-o", str(out))
+    assert code == 0, err
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    words = re.sub(r"\s+", " ", text)
+    for header in ("Unrounded", "Dose as written", "Dose to give", "Basis · measurement"):
+        assert header in words, header
