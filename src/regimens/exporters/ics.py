@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Alarm, Calendar, Event, vCategory, vDDDTypes, vDuration, vInt, vRecur, vText
-
 from regimens.errors import RequestError
 from regimens.exporters import ics_text as text
+from regimens.exporters.ics_lines import CATEGORIES, DT, DTLIST, DURATION, INT, RECUR, TEXT, Component, fold
 from regimens.exporters.vtimezone import vtimezone
 from regimens.notation.ismp import plain_frequency
 from regimens.protocol.bibliography import public_text
@@ -131,10 +130,13 @@ class IcsOptions:
                                "and minimal audiences")
 
 
-def _lead(minutes: int) -> vDuration | vText:
-    """A reminder `minutes` before the start; at the start it is `PT0S` (icalendar would write
-    `P0D`, which some parsers refuse for a time-of-day trigger)."""
-    return vDuration(-timedelta(minutes=minutes)) if minutes else vText("PT0S")
+def _lead(alarm: Component, minutes: int) -> None:
+    """A reminder `minutes` before the start; at the start it is `PT0S` (a zero DURATION is
+    written `P0D`, which some parsers refuse for a time-of-day trigger)."""
+    if minutes:
+        alarm.set("TRIGGER", DURATION, -timedelta(minutes=minutes))
+    else:
+        alarm.set("TRIGGER", TEXT, "PT0S")
 
 
 # --- UIDs ----------------------------------------------------------------------------------------
@@ -171,31 +173,14 @@ def to_ics(tl: Timeline, opts: IcsOptions, generated: datetime, part: str | None
     return serialize(_Builder(tl, opts, generated, whole or tl).calendar(part))
 
 
-def serialize(cal: Calendar) -> bytes:
-    """The same bytes as `cal.to_ical()`, folded faster: icalendar builds the content lines
-    (escaping, parameters, values) and `_fold` folds them at 75 octets on bytes, where
-    icalendar 7.3 encodes character by character (half of a long calendar's export time)."""
-    return b"\r\n".join(_fold(line.encode("utf-8")) for line in cal.content_lines() if line) + b"\r\n"
+def serialize(cal: Component) -> bytes:
+    """The calendar's bytes: content lines written directly (exporters/ics_lines.py), the bytes
+    icalendar's `Calendar.to_ical()` gives for the same calendar (tests/exporters/test_ics_lines.py),
+    in about a fifth of the time and without importing icalendar."""
+    return cal.to_ical()
 
 
-def _fold(b: bytes, limit: int = 74) -> bytes:
-    """RFC 5545 §3.1 folding as icalendar does it: pieces of at most 74 octets joined by CRLF +
-    space, never inside a UTF-8 character, and never right after a backslash or `^` (clients
-    misread an escape split over a fold; icalendar issue #1501)."""
-    if len(b) <= limit:
-        return b
-    out = []
-    i, n = 0, len(b)
-    while i < n:
-        j = min(i + limit, n)
-        if j < n:
-            while b[j] & 0xC0 == 0x80:  # a continuation byte: the character starts earlier
-                j -= 1
-            if j - i > 1 and b[j - 1] in (0x5C, 0x5E):
-                j -= 1
-        out.append(b[i:j])
-        i = j
-    return b"\r\n ".join(out)
+_fold = fold  # the folding, for tests that check it against icalendar's
 
 
 def parts(tl: Timeline, by: str) -> list[tuple[str, Timeline]]:
@@ -246,7 +231,7 @@ def export(tl: Timeline, opts: IcsOptions, generated: datetime, split: str | Non
 
 @dataclass
 class _Series:
-    events: list[DoseEvent]
+    events: list[DoseComponent]
     interval: int
 
 
@@ -262,12 +247,12 @@ def _series_key(e: DoseEvent) -> tuple:
             e.decision)
 
 
-def group_take_home(events: Iterable[DoseEvent], key: Callable[[DoseEvent], tuple] = _series_key,
-                    take_home: Callable[[DoseEvent], bool] = _is_take_home) -> list[DoseEvent | _Series]:
+def group_take_home(events: Iterable[DoseComponent], key: Callable[[DoseComponent], tuple] = _series_key,
+                    take_home: Callable[[DoseComponent], bool] = _is_take_home) -> list[DoseEvent | _Series]:
     """Oral take-home doses into runs of equal doses at a steady interval (one RRULE each), so a
     28-day mercaptopurine course is one event, not 28. Anything else passes through as is."""
     events = list(events)
-    runs: dict[tuple, list[list[DoseEvent]]] = {}
+    runs: dict[tuple, list[list[DoseComponent]]] = {}
     for e in events:
         if not take_home(e):
             continue
@@ -296,9 +281,9 @@ def group_take_home(events: Iterable[DoseEvent], key: Callable[[DoseEvent], tupl
     return out
 
 
-def _today(events: Iterable[DoseEvent]) -> dict[str, tuple[int, int]]:
+def _today(events: Iterable[DoseComponent]) -> dict[str, tuple[int, int]]:
     """uid → (k, n): dose k of the n take-home doses of the same medicine that day."""
-    day: dict[tuple, list[DoseEvent]] = {}
+    day: dict[tuple, list[DoseComponent]] = {}
     for e in events:
         if _is_take_home(e):
             day.setdefault((e.date, e.drug, e.title), []).append(e)
@@ -310,7 +295,7 @@ def _today(events: Iterable[DoseEvent]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _relocate_next(events: list[DoseEvent]) -> list[DoseEvent]:
+def _relocate_next(events: list[DoseComponent]) -> list[DoseComponent]:
     """"Next: Block 2 (date set by the treating team)" sits on day 1 of the element before it in
     the timeline; on a calendar it would read as if Block 2 started then. It goes on the last day
     of that element that has anything on it (its length is not public, so that is its last event)."""
@@ -361,9 +346,7 @@ class _Builder:
         self.stamp = generated.astimezone(UTC).replace(microsecond=0)
         self.timed = False
         self.span: list[date] = []
-        self._stamp = vDDDTypes(self.stamp)
-        self._seqs: dict[int, vInt] = {}
-        self._categories: dict[str, vCategory] = {}
+        self._categories: dict[str, list[str]] = {}
         salt, self.uid_words = uid_salt(whole, opts)
         self.tag = uid_tag(salt)
         self.shift = {c.cycle_id: abs((c.start - c.nominal_start).days) for c in whole.cycles}
@@ -372,17 +355,15 @@ class _Builder:
         self.cont_starts = {(e.drug, self._at(e)) for e in tl.events if e.continuous and e.time}
         self.today = _today(tl.events)
         # the first timed clinic appointment of each day gets the clinic reminder
-        self._clinic: dict[date, tuple[datetime, Event, str]] = {}
-        self._transparent = vText("TRANSPARENT")
-        self._opaque = vText("OPAQUE")
-        self._location = vText(opts.location) if opts.location else None
+        self._clinic: dict[date, tuple[datetime, Component, str]] = {}
+        self._location = opts.location or None
 
-    def calendar(self, part: str | None) -> Calendar:
+    def calendar(self, part: str | None) -> Component:
         tl, o = self.tl, self.opts
-        cal = Calendar()
-        cal.add("prodid", PRODID)
-        cal.add("version", "2.0")
-        cal.add("calscale", "GREGORIAN")
+        cal = Component("VCALENDAR")
+        cal.add("PRODID", TEXT, PRODID)
+        cal.add("VERSION", TEXT, "2.0")
+        cal.add("CALSCALE", TEXT, "GREGORIAN")
         # no METHOD: a plain calendar file (what Outlook treats as PUBLISH) needs no ORGANIZER,
         # which RFC 5546 wants with METHOD:PUBLISH and a made-up address would turn into an
         # invitation from somebody else (calendar-interop.md §3)
@@ -390,13 +371,13 @@ class _Builder:
         desc = self._public(text.calendar_description(tl, o.patient_label, o.tz, o.audience, o.phone,
                                                       self.uid_words, o.measurements, self.tr,
                                                       self.labels.unreviewed))
-        # vText: non-standard and RFC 7986 properties are otherwise written unescaped
-        cal.add("x-wr-calname", vText(name))
-        cal.add("name", self._text(name))
-        cal.add("x-wr-caldesc", vText(desc))
-        cal.add("description", self._text(desc))
-        cal.add("x-wr-timezone", vText(o.tz))
-        cal.add("x-regimens-uids", vText(self.uid_words))
+        # TEXT escaping for the non-standard and RFC 7986 properties too
+        cal.add("X-WR-CALNAME", TEXT, name)
+        cal.add("NAME", TEXT, name, self._lang)
+        cal.add("X-WR-CALDESC", TEXT, desc)
+        cal.add("DESCRIPTION", TEXT, desc, self._lang)
+        cal.add("X-WR-TIMEZONE", TEXT, o.tz)
+        cal.add("X-REGIMENS-UIDS", TEXT, self.uid_words)
         events = _relocate_next(list(tl.events))
         if self.minimal:
             vevents = self._minimal(events)
@@ -411,7 +392,7 @@ class _Builder:
 
     # one timeline item → VEVENTs
 
-    def _vevents(self, item: DoseEvent | _Series) -> list[Event]:
+    def _vevents(self, item: DoseEvent | _Series) -> list[Component]:
         if isinstance(item, _Series):
             return [self._series(item)]
         e = item
@@ -436,7 +417,7 @@ class _Builder:
         self._transp(ev, e)
         return [ev]
 
-    def _series(self, s: _Series) -> Event:
+    def _series(self, s: _Series) -> Component:
         lb, o = self.labels, self.opts
         planned = [e for e in s.events if e.status == "planned"]
         skipped = [e for e in s.events if e.status != "planned"]
@@ -456,9 +437,10 @@ class _Builder:
         start = self._take_home_time(ev, first)
         self.span.append(last.date)
         rule = {"FREQ": "DAILY", "COUNT": n} if s.interval == 1 else {"FREQ": "DAILY", "INTERVAL": s.interval, "COUNT": n}
-        ev.add("rrule", vRecur(rule))
+        ev.add("RRULE", RECUR, rule)
         if planned and skipped:
-            ev.add("exdate", [start.replace(year=e.date.year, month=e.date.month, day=e.date.day) for e in skipped])
+            ev.add("EXDATE", DTLIST, [start.replace(year=e.date.year, month=e.date.month, day=e.date.day)
+                                      for e in skipped])
         self._remind(ev, rep, "take-home")
         self._transp(ev, rep)
         return ev
@@ -480,7 +462,7 @@ class _Builder:
                 doses += f" ({n} of the {first.doses_total} doses in this cycle; the other times are separate events)"
         return doses
 
-    def _continuous(self, e: DoseEvent) -> list[Event]:
+    def _continuous(self, e: DoseEvent) -> list[Component]:
         o, lb = self.opts, self.labels
         start = self._at(e)
         minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
@@ -494,7 +476,7 @@ class _Builder:
         desc = text.description(e, lb, timing=timing, phone=o.phone)
         main = self._event(self._uid(e.uid), text.summary(e, lb, last_day=self._last_day(e)), desc, e, (e,))
         self._all_day(main, e.date, e.end_date)
-        main["TRANSP"] = self._transparent
+        main.set("TRANSP", TEXT, "TRANSPARENT")
         out = [main]
         base = e.uid.removesuffix("@regimens")
         # bag and end events point to the infusion event instead of repeating its text
@@ -521,13 +503,13 @@ class _Builder:
 
     # the minimal audience: no drug names, one visit per clinic day, "Take your tablets"
 
-    def _minimal(self, events: list[DoseEvent]) -> list[Event]:
+    def _minimal(self, events: list[DoseComponent]) -> list[Component]:
         o = self.opts
         lb = self.labels
         desc = text.minimal_description(o.phone, lb=lb)
         visits: dict[date, _Visit] = {}
-        slots: dict[tuple, list[DoseEvent]] = {}
-        out: list[Event] = []
+        slots: dict[tuple, list[DoseComponent]] = {}
+        out: list[Component] = []
 
         def visit(e: DoseEvent, start: datetime, minutes: int) -> None:
             end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz)
@@ -544,7 +526,7 @@ class _Builder:
             elif e.continuous and e.time is not None:
                 ev = self._event(self._uid(e.uid), text.minimal_summary("pump", lb=lb), desc, e, (e,))
                 self._all_day(ev, e.date, e.end_date)
-                ev["TRANSP"] = self._transparent
+                ev.set("TRANSP", TEXT, "TRANSPARENT")
                 out.append(ev)
                 start = self._at(e)
                 minutes = e.duration_minutes or (e.end_date - e.date).days * 1440 + 1440
@@ -583,11 +565,11 @@ class _Builder:
             start = self._take_home_time(ev, evs[0])
             if isinstance(item, _Series):
                 self.span.append(evs[-1].date)
-                ev.add("rrule", vRecur({"FREQ": "DAILY", "INTERVAL": item.interval, "COUNT": len(evs)}
-                                       if item.interval != 1 else {"FREQ": "DAILY", "COUNT": len(evs)}))
+                ev.add("RRULE", RECUR, {"FREQ": "DAILY", "INTERVAL": item.interval, "COUNT": len(evs)}
+                       if item.interval != 1 else {"FREQ": "DAILY", "COUNT": len(evs)})
                 skipped = [e for e in evs if e.status != "planned"]
                 if planned and skipped:
-                    ev.add("exdate", [start.replace(year=e.date.year, month=e.date.month, day=e.date.day)
+                    ev.add("EXDATE", DTLIST, [start.replace(year=e.date.year, month=e.date.month, day=e.date.day)
                                       for e in skipped])
             self._remind(ev, rep, "take-home")
             self._transp(ev, rep)
@@ -598,8 +580,8 @@ class _Builder:
             stub = events[0].with_(status=status, kind="visit", route=None, continuous=False)
             ev = self._event(self._uid(uid), text.minimal_summary("clinic", v.start, lb),
                              text.minimal_description(o.phone, o.location, lb), stub, ())
-            ev.add("dtstart", v.start)
-            ev.add("dtend", v.end)
+            ev.add("DTSTART", DT, v.start)
+            ev.add("DTEND", DT, v.end)
             self.timed = True
             self.span += [v.start.date(), v.end.date() + timedelta(days=1)]
             self._appointment(ev)
@@ -620,83 +602,72 @@ class _Builder:
     def _uid(self, timeline_uid: str) -> str:
         return calendar_uid(timeline_uid, self.tag)
 
-    def _sequence(self, events: Iterable[DoseEvent]) -> vInt:
+    def _sequence(self, events: Iterable[DoseComponent]) -> int:
         """The plan revision; without a plan, how far the event moved (days) plus 1 if held, 2 if
         omitted, so a delay or an omission never re-sends a changed event with the same SEQUENCE."""
         if self.tl.revision:
             n = self.tl.revision
         else:
             n = max((self.shift.get(e.cycle_id, 0) + _STATUS_RANK.get(e.status, 0) for e in events), default=0)
-        if n not in self._seqs:
-            self._seqs[n] = vInt(n)
-        return self._seqs[n]
+        return n
 
     def _event(self, uid: str, summary: str, description: str, e: DoseEvent,
-               members: Iterable[DoseEvent]) -> Event:
-        # Property values are built directly (and the shared ones once per calendar): going
-        # through Event.add() for each of thousands of events is most of the export time.
-        ev = Event()
+               members: Iterable[DoseComponent]) -> Component:
+        ev = Component("VEVENT")
         # a calendar is patient-facing: no QD/BID/TID, even inside quoted source text
-        ev["SUMMARY"] = self._text(self._public(summary))
-        ev["UID"] = vText(uid)
-        ev["DTSTAMP"] = self._stamp
-        ev["SEQUENCE"] = self._sequence(members or (e,))
-        ev["DESCRIPTION"] = self._text(self._public(description))
-        ev["CATEGORIES"] = self._category(e.kind)
+        ev.set("SUMMARY", TEXT, self._public(summary), self._lang)
+        ev.set("UID", TEXT, uid)
+        ev.set("DTSTAMP", DT, self.stamp)
+        ev.set("SEQUENCE", INT, self._sequence(members or (e,)))
+        ev.set("DESCRIPTION", TEXT, self._public(description), self._lang)
+        ev.set("CATEGORIES", CATEGORIES, self._category(e.kind))
         # planned events carry no STATUS (RFC 5545 default); a changed status always says so
         if e.status == "omitted":
-            ev["STATUS"] = vText("CANCELLED")
+            ev.set("STATUS", TEXT, "CANCELLED")
         elif e.status == "held":
-            ev["STATUS"] = vText("TENTATIVE")
+            ev.set("STATUS", TEXT, "TENTATIVE")
         return ev
 
-    def _text(self, value: str) -> vText:
-        """A patient text property, with its LANGUAGE when it is not English."""
-        v = vText(value)
-        if self._lang:
-            v.params.update(self._lang)
-        return v
-
-    def _category(self, kind: str) -> vCategory:
+    def _category(self, kind: str) -> list[str]:
         if self.minimal:
             kind = "visit" if kind in (KIND_ADMINISTRATION, KIND_PREMEDICATION) else kind
         if kind not in self._categories:
             word = _KIND_CATEGORY.get(kind)
             shown = self.tr.gettext(word) if word else kind.capitalize()
-            self._categories[kind] = vCategory([shown])
+            self._categories[kind] = [shown]
         return self._categories[kind]
 
-    def _transp(self, ev: Event, e: DoseEvent) -> None:
+    def _transp(self, ev: Component, e: DoseEvent) -> None:
         """Busy (OPAQUE) only for appointments: a timed clinic event, a hospital stay."""
         if e.kind == "hospitalization" or (e.time is not None and not _is_take_home(e) and not e.continuous):
             self._appointment(ev, located=e.kind != "hospitalization")
         else:
-            ev["TRANSP"] = self._transparent
+            ev.set("TRANSP", TEXT, "TRANSPARENT")
             if self._location is not None and self._where(e):
-                ev["LOCATION"] = self._location  # an all-day lab test or visit at the clinic
+                ev.set("LOCATION", TEXT, self._location)  # an all-day lab test or visit at the clinic
 
-    def _appointment(self, ev: Event, located: bool = True) -> None:
-        ev["TRANSP"] = self._opaque
+    def _appointment(self, ev: Component, located: bool = True) -> None:
+        ev.set("TRANSP", TEXT, "OPAQUE")
         if located and self._location is not None:
-            ev["LOCATION"] = self._location
+            ev.set("LOCATION", TEXT, self._location)
 
     def _where(self, e: DoseEvent) -> str | None:
         if e.kind in ("lab", *_CLINIC_KINDS) or (e.drug and not _is_take_home(e)):
             return self.opts.location
         return None
 
-    def _all_day(self, ev: Event, first: date, last: date) -> None:
-        ev.add("dtstart", first)
-        ev.add("dtend", last + timedelta(days=1))  # exclusive (RFC 5545; Google relies on it)
+    def _all_day(self, ev: Component, first: date, last: date) -> None:
+        ev.add("DTSTART", DT, first)
+        ev.add("DTEND", DT, last + timedelta(days=1))  # exclusive (RFC 5545; Google relies on it)
         self.span += [first, last]
 
-    def _timed(self, ev: Event, start: datetime, minutes: int) -> None:
-        ev.add("dtstart", start)
-        ev.add("dtend", (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz))
+    def _timed(self, ev: Component, start: datetime, minutes: int) -> None:
+        ev.add("DTSTART", DT, start)
+        ev.add("DTEND", DT, (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.tz))
         self.timed = True
         self.span += [start.date(), start.date() + timedelta(days=1 + minutes // 1440)]
 
-    def _take_home_time(self, ev: Event, e: DoseEvent) -> datetime:
+    def _take_home_time(self, ev: Component, e: DoseEvent) -> datetime:
         """A take-home dose at its time, or (untimed) at the take-home time: a timed event is the
         reminder form every client expands (an all-day event's relative reminder crashes
         recurring-ical-events, and an absolute one fires for the first instance only)."""
@@ -717,32 +688,34 @@ class _Builder:
             return "clinic"
         return None
 
-    def _remind(self, ev: Event, e: DoseEvent, kind: str | None) -> None:
+    def _remind(self, ev: Component, e: DoseEvent, kind: str | None) -> None:
         o = self.opts
         if not o.reminders or kind not in o.remind or e.status != "planned":
             return
-        a = Alarm()
-        a.add("action", "DISPLAY")
-        a["DESCRIPTION"] = self._reminder_text(ev)
-        start = ev["DTSTART"].dt
+        a = self._alarm(ev)
+        start = ev.value("DTSTART")
         if isinstance(start, datetime):
             lead = o.reminder_minutes if (kind == "take-home" and e.time is not None) else 0
             if kind != "take-home":
                 lead = o.clinic_reminder_minutes
-            a["TRIGGER"] = _lead(lead)
+            _lead(a, lead)
         else:
             # all-day and not recurring: an absolute UTC time the evening before, which every
             # client expands (a relative trigger on a DATE event crashes recurring-ical-events)
             at = datetime.combine(start - timedelta(days=1), o.day_before_reminder, tzinfo=self.tz)
-            trigger = vDDDTypes(at.astimezone(UTC))
-            trigger.params["VALUE"] = "DATE-TIME"  # without it the value reads as a duration (ical.js fails)
-            a["TRIGGER"] = trigger
+            # VALUE=DATE-TIME: without it the value reads as a duration (ical.js fails)
+            a.set("TRIGGER", DT, at.astimezone(UTC), {"VALUE": "DATE-TIME"})
+
+    def _alarm(self, ev: Component) -> Component:
+        """A DISPLAY VALARM of the event, saying what it reminds of (the TRIGGER is the caller's)."""
+        a = Component("VALARM")
+        a.add("ACTION", TEXT, "DISPLAY")
+        a.set("DESCRIPTION", TEXT, self.tr.gettext("Reminder: %(title)s") % {"title": ev.value("SUMMARY")},
+              self._lang)
         ev.add_component(a)
+        return a
 
-    def _reminder_text(self, ev: Event) -> vText:
-        return self._text(self.tr.gettext("Reminder: %(title)s") % {"title": ev["SUMMARY"]})
-
-    def _clinic_candidate(self, ev: Event, e: DoseEvent, start: datetime) -> None:
+    def _clinic_candidate(self, ev: Component, e: DoseEvent, start: datetime) -> None:
         if e.status != "planned":
             return
         d = start.date()
@@ -754,11 +727,7 @@ class _Builder:
         if not o.reminders or "clinic" not in o.remind:
             return
         for _, ev, _ in self._clinic.values():
-            a = Alarm()
-            a.add("action", "DISPLAY")
-            a["DESCRIPTION"] = self._reminder_text(ev)
-            a["TRIGGER"] = _lead(o.clinic_reminder_minutes)
-            ev.add_component(a)
+            _lead(self._alarm(ev), o.clinic_reminder_minutes)
 
     def _at(self, e: DoseEvent) -> datetime:
         return datetime.combine(e.date, e.time or time(0), tzinfo=self.tz)

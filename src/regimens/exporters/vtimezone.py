@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+from regimens.exporters.ics_lines import DT, OFFSET, RECUR, TEXT, Component
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _byday(d: date) -> str | None:
     return f"{nth}{wd}"
 
 
-def _rule_for(changes: list[_Change]) -> str | None:
+def _rule_for(changes: list[_Change]) -> dict[str, str] | None:
     """A yearly RRULE that reproduces every change, or None."""
     if not changes:
         return None
@@ -93,7 +93,7 @@ def _rule_for(changes: list[_Change]) -> str | None:
     for c in changes:
         if (c.local.month, _byday(c.local.date()), c.local.time(), c.offset_from, c.offset_to, c.name) != rule:
             return None
-    return f"FREQ=YEARLY;BYMONTH={a.local.month};BYDAY={rule[1]}"
+    return {"FREQ": "YEARLY", "BYMONTH": str(a.local.month), "BYDAY": rule[1]}
 
 
 RULES_FROM = 1970
@@ -114,25 +114,19 @@ def _in_year(c: _Change, year: int) -> _Change:
     return _Change(datetime.combine(d, c.local.time()), c.offset_from, c.offset_to, c.name, c.dst)
 
 
-def _sub(c: _Change, rrule: str | None) -> TimezoneStandard | TimezoneDaylight:
-    sub = TimezoneDaylight() if c.dst else TimezoneStandard()
-    sub.add("tzname", c.name)
-    sub.add("tzoffsetfrom", c.offset_from)
-    sub.add("tzoffsetto", c.offset_to)
-    sub.add("dtstart", c.local)
+def _sub(c: _Change, rrule: dict[str, str] | None) -> Component:
+    sub = Component("DAYLIGHT" if c.dst else "STANDARD")
+    sub.add("TZNAME", TEXT, c.name)
+    sub.add("TZOFFSETFROM", OFFSET, c.offset_from)
+    sub.add("TZOFFSETTO", OFFSET, c.offset_to)
+    sub.add("DTSTART", DT, c.local)
     if rrule:
-        sub.add("rrule", _parse_rrule(rrule))
+        sub.add("RRULE", RECUR, rrule)
     return sub
 
 
-def _parse_rrule(text: str) -> dict:
-    from icalendar import vRecur
-
-    return vRecur.from_ical(text)
-
-
 @lru_cache(maxsize=64)
-def vtimezone(tzid: str, first: date, last: date) -> Timezone:
+def vtimezone(tzid: str, first: date, last: date) -> Component:
     """A VTIMEZONE for `tzid` valid for every instant from `first` to `last` (dates in the zone).
 
     Covers the year before `first` so that the observance in force at `first` has a DTSTART
@@ -141,8 +135,8 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     tz = ZoneInfo(tzid)
     lo, hi = date(first.year - 1, 1, 1), date(last.year + 1, 12, 31)
     changes = _changes(tz, lo, hi)
-    vtz = Timezone()
-    vtz.add("tzid", tzid)
+    vtz = Component("VTIMEZONE")
+    vtz.add("TZID", TEXT, tzid)
     if not changes:
         # No change in the covered years: one STANDARD observance from the start.
         noon = datetime(lo.year, 1, 1, 12, tzinfo=UTC).astimezone(tz)
