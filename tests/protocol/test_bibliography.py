@@ -106,3 +106,21 @@ def test_public_text():
         "Infusion time 3 h per the record (J Clin Oncol 2010 2 h)."
     assert public_text("seed-000 (maintenance); dose: adult-regimens.md §5 (CHEMOX)", names) == \
         "ClinicalTrials.gov record NCT02877303 (maintenance); dose: published regimen descriptions and drug labels (POMP patient-education page)"
+
+
+def test_bibliography_reads_the_same_with_libyaml_as_with_pure_python_yaml():
+    # shipped() uses libyaml's parser (speed); PyYAML's pure-Python one must give the same data
+    from importlib import resources
+
+    import yaml
+
+    from regimens.protocol.bibliography import shipped
+
+    text = resources.files("regimens.protocol").joinpath("data/bibliography.yaml").read_text("utf-8")
+    data = yaml.load(text, Loader=yaml.SafeLoader)
+    bib = shipped()
+    assert set(bib.documents) == set(data["documents"]) and set(bib.works) == set(data["works"])
+    for section, entries in (("documents", bib.documents), ("works", bib.works)):
+        for k, e in entries.items():
+            v = data[section][k]
+            assert (e.short, e.citation, e.url) == (v["short"], " ".join(v["citation"].split()), v.get("url"))

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 from regimens.protocol.model import Protocol, Source, source_key
 
 
@@ -71,8 +69,13 @@ _NOT_KEYS = re.compile(r"^(NCT\d{8}|A\d{1,2}|AALL\d+|EA\d+|A\d{6}|J\d+|IRB\d+|CD
 
 @lru_cache(maxsize=1)
 def shipped() -> Bibliography:
+    import yaml  # here, not at the top: a protocol from the parse cache needs no YAML otherwise
+
     text = resources.files("regimens.protocol").joinpath("data/bibliography.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    # libyaml's parser when there is one (2 ms instead of 26: this file is read by every run that
+    # compiles a protocol); the constructor is PyYAML's safe one either way, so the data are the
+    # same (tests/protocol/test_bibliography.py)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
 
     def entries(section: str) -> dict[str, Entry]:
         return {k: Entry(k, v["short"], " ".join(v["citation"].split()), v.get("url"))
@@ -131,14 +134,19 @@ def public_text(text: str | None, source_names: dict[str, str], bib: Bibliograph
 
     out = _DOC_SECTION.sub(doc, text)
     if source_names:
-        keys = sorted(source_names, key=len, reverse=True)
-        out = re.sub(r"(?<![A-Za-z0-9-])(" + "|".join(map(re.escape, keys)) + r")(?![A-Za-z0-9-])",
-                     lambda m: source_names[m.group(1)], out)
+        out = _keys_re(tuple(source_names)).sub(lambda m: source_names[m.group(1)], out)
     out = bib._works_re().sub(lambda m: bib.works[m.group(1)].short, out)
     for step in _AMBIGUITY_STEPS:
         out = step.sub("", out)
     out = re.sub(r"\(\s*[;,]?\s*\)", "", out)
     return re.sub(r"\s{2,}", " ", out).replace(" .", ".").replace(" ,", ",").strip()
+
+
+@lru_cache(maxsize=32)
+def _keys_re(keys: tuple[str, ...]) -> re.Pattern[str]:
+    # built once per protocol, not once per text (a long calendar has some 600 texts)
+    ordered = sorted(keys, key=len, reverse=True)
+    return re.compile(r"(?<![A-Za-z0-9-])(" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9-])")
 
 
 def source_names(p: Protocol, bib: Bibliography | None = None) -> dict[str, str]:
