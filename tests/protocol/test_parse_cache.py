@@ -4,6 +4,7 @@ byte-identical outputs, and never a stale or foreign entry."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import stat
 import sys
 from datetime import UTC, date, datetime
@@ -197,3 +198,39 @@ def test_default_folder_is_the_platform_user_cache(monkeypatch, tmp_path):
         assert protocol_cache_dir() == os.path.join(str(tmp_path), "regimens", "protocols")
     assert protocol_cache_dir({"REGIMENS_CACHE_DIR": "/x"}) == "/x"
     assert protocol_cache_dir({"REGIMENS_CACHE_DIR": ""}) is None
+
+
+def test_a_run_from_a_warm_cache_reads_no_yaml_and_the_bibliography_is_the_parsed_one(tmp_path):
+    # the shipped bibliography is kept in the cache too (PyYAML's import is 15-20 ms of a run);
+    # run in fresh processes: shipped() is read once per process
+    import subprocess
+
+    from regimens.protocol.bibliography import _parse
+
+    code = (
+        "import sys, pickle\n"
+        "from datetime import date\n"
+        "from regimens.protocol.cache import ParseCache\n"
+        "from regimens.protocol.catalog import Catalog\n"
+        "from regimens.protocol.bibliography import shipped\n"
+        "from regimens.schedule.compiler import compile\n"
+        "from regimens.schedule.request import ScheduleRequest\n"
+        "pf = Catalog(cache=ParseCache(sys.argv[1])).load('nct03114865')\n"
+        "tl = compile(pf, ScheduleRequest(start=date(2027, 1, 4), arm='1', choices={'cycles': '2'}))\n"
+        "sys.stdout.buffer.write(pickle.dumps(('yaml' in sys.modules, tl.citations, shipped())))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    runs = [pickle_loads(subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, check=True,
+                                        env=env).stdout) for _ in range(2)]
+    assert runs[0][0] and not runs[1][0]  # the first run parsed YAML, the second read none
+    assert runs[0][1] == runs[1][1]
+    text = (Path(cache_mod.__file__).parent / "data" / "bibliography.yaml").read_text("utf-8")
+    for _, _, bib in runs:
+        assert bib.documents == _parse(text).documents and bib.works == _parse(text).works
+    assert len(list(tmp_path.glob("*.bibliography"))) == 1 and len(_entries(tmp_path)) == 1
+
+
+def pickle_loads(data: bytes):
+    import pickle
+
+    return pickle.loads(data)

@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regimens.protocol.model import Protocol, Source, source_key
+
+if TYPE_CHECKING:
+    from regimens.protocol.cache import ParseCache
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,33 @@ _NOT_KEYS = re.compile(r"^(NCT\d{8}|A\d{1,2}|AALL\d+|EA\d+|A\d{6}|J\d+|IRB\d+|CD
                        r"MRD|TKI|HSCT|POMP|CVAD|IV|IT|PO|SC|IM|PK|CIV|QD|BID|TID|LVEF|US|D\d+|\d+)$")
 
 
+_CACHE: list[ParseCache] = []
+
+
+def use_cache(cache: ParseCache) -> None:
+    """Keep the parsed bibliography in this parse cache (the one protocols are loaded through:
+    protocol/loader.load_path sets it), so a run whose protocol came from the cache reads no YAML."""
+    if not _CACHE:
+        _CACHE.append(cache)
+
+
 @lru_cache(maxsize=1)
 def shipped() -> Bibliography:
-    import yaml  # here, not at the top: a protocol from the parse cache needs no YAML otherwise
+    raw = (Path(__file__).parent / "data" / "bibliography.yaml").read_bytes()
+    cache = _CACHE[0] if _CACHE else None
+    if cache is not None:
+        hit = cache.get(raw, "bibliography")
+        if isinstance(hit, Bibliography):
+            return hit
+    bib = _parse(raw.decode("utf-8"))
+    if cache is not None:
+        cache.put(raw, bib, "bibliography")
+    return bib
 
-    text = resources.files("regimens.protocol").joinpath("data/bibliography.yaml").read_text("utf-8")
+
+def _parse(text: str) -> Bibliography:
+    import yaml  # here, not at the top: with the parse cache a run needs no YAML at all
+
     # libyaml's parser when there is one (2 ms instead of 26: this file is read by every run that
     # compiles a protocol); the constructor is PyYAML's safe one either way, so the data are the
     # same (tests/protocol/test_bibliography.py)

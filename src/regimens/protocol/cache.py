@@ -33,7 +33,11 @@ from typing import Any
 FORMAT = 1
 """Bumped when what an entry holds changes shape."""
 MAX_ENTRIES = 200
-"""Entries kept (a protocol is about 50-200 kB pickled); the oldest go first."""
+"""Protocol entries kept (a protocol is about 50-200 kB pickled); the oldest go first."""
+KINDS = {"protocol": "pickle", "bibliography": "bibliography"}
+"""What an entry can hold → its file suffix. The shipped bibliography (protocol/bibliography.py)
+is kept too: reading it needs PyYAML, whose import alone is 15-20 ms of every run that compiles a
+protocol from the cache."""
 
 
 @cache
@@ -64,13 +68,16 @@ class ParseCache:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def _entry(self, raw: bytes) -> Path:
-        key = hashlib.sha256(code_fingerprint().encode() + b"\0" + raw).hexdigest()
-        return self.directory / f"{key}.pickle"
+    def _entry(self, raw: bytes, kind: str = "protocol") -> Path:
+        key = hashlib.sha256(code_fingerprint().encode() + b"\0" + kind.encode() + b"\0" + raw).hexdigest()
+        # kind "protocol" keeps the name it always had (`<hash>.pickle`): existing entries stay valid
+        if kind == "protocol":
+            key = hashlib.sha256(code_fingerprint().encode() + b"\0" + raw).hexdigest()
+        return self.directory / f"{key}.{KINDS[kind]}"
 
-    def get(self, raw: bytes) -> Any | None:
-        """The protocol stored for these file bytes, or None."""
-        path = self._entry(raw)
+    def get(self, raw: bytes, kind: str = "protocol") -> Any | None:
+        """What is stored for these file bytes (a protocol, or the shipped bibliography), or None."""
+        path = self._entry(raw, kind)
         try:
             with path.open("rb") as fh:
                 st = os.fstat(fh.fileno())
@@ -86,9 +93,10 @@ class ParseCache:
         # the name is a hash: the entry itself says which code and which bytes it was made from
         return protocol if code == code_fingerprint() and stored_raw == raw else None
 
-    def put(self, raw: bytes, protocol: Any) -> None:
-        """Store a validated protocol; a cache that cannot be written is silently skipped."""
-        path = self._entry(raw)
+    def put(self, raw: bytes, protocol: Any, kind: str = "protocol") -> None:
+        """Store a validated protocol (or the parsed bibliography); a cache that cannot be written
+        is silently skipped."""
+        path = self._entry(raw, kind)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not _trusted(os.stat(self.directory), directory=True):
@@ -105,15 +113,16 @@ class ParseCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             return
-        self._prune()
+        self._prune(KINDS[kind], MAX_ENTRIES if kind == "protocol" else 4)
 
-    def _prune(self) -> None:
-        # every edit of a protocol (or upgrade) leaves an entry; keep the newest MAX_ENTRIES
+    def _prune(self, suffix: str, keep: int) -> None:
+        # every edit of a protocol (or upgrade) leaves an entry; keep the newest `keep`
         try:
-            entries = [(e.stat().st_mtime, e.path) for e in os.scandir(self.directory) if e.name.endswith(".pickle")]
+            entries = [(e.stat().st_mtime, e.path) for e in os.scandir(self.directory)
+                       if e.name.endswith(f".{suffix}")]
         except OSError:
             return
-        for _, old in sorted(entries, reverse=True)[MAX_ENTRIES:]:
+        for _, old in sorted(entries, reverse=True)[keep:]:
             with contextlib.suppress(OSError):
                 os.unlink(old)
 

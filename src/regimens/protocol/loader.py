@@ -476,6 +476,9 @@ def load_path(path: str | Path, origin: str = "file", cache: ParseCache | None =
     except UnicodeDecodeError:
         raise ProtocolError([Diagnostic(str(p), 1, 1, "", "file is not UTF-8 text")]) from None
     if cache is not None:
+        from regimens.protocol.bibliography import use_cache
+
+        use_cache(cache)
         protocol = cache.get(raw)
         if protocol is not None:
             return ProtocolFile(protocol, str(p), hashlib.sha256(raw).hexdigest(), origin)
