@@ -1,6 +1,7 @@
 """Byte identity of the calendar export between this checkout and a baseline checkout: every
 shipped protocol and arm, every audience, the patient languages, splits, bag lengths, reminder
-settings, location, phone, UID salt, omitted and held doses, and clinic zones with and without
+settings, location, phone, UID salt, omitted and held doses, a plan (a delayed element, an omitted
+day, a held dose, a revision), and clinic zones with and without
 DST, each written by both trees and compared byte for byte (python bench/ics_identity.py BASE/src).
 
     git worktree add --detach /tmp/base c24f123     # main before the direct content-line writer
@@ -24,7 +25,8 @@ HERE = Path(__file__).resolve().parents[1] / "src"
 
 WRITER = r'''
 import json, sys
-from datetime import UTC, date, datetime, time
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from regimens.errors import RegimensError
 from regimens.exporters import ics
@@ -79,6 +81,26 @@ for pid in cat.ids():
                         if e in doses[1::4] else e for k, e in enumerate(tl.events))
         write(f"{base}-changed", tl.with_events(changed), tz="America/Sao_Paulo")
         write(f"{base}-changed-staff", tl.with_events(changed), tz="Pacific/Auckland", audience="staff")
+        # a plan: the second element starts a week late, one day omitted and one dose held, at
+        # revision 3 (SEQUENCE), across the spring-forward change in Chicago and in Spanish
+        if len(tl.cycles) > 1:
+            c1, c2 = tl.cycles[0], tl.cycles[1]
+            day1 = [e for e in tl.events if e.cycle_id == c1.cycle_id and e.drug]
+            req = ScheduleRequest(start=date(2027, 2, 22), arm=arm.label, choices=dec,
+                                  actual_starts={c2.cycle_id: c2.start + (date(2027, 2, 22) - date(2027, 1, 4)) + timedelta(days=7)},
+                                  omit={f"{c1.cycle_id}:{day1[-1].day}": "platelets low"} if day1 else {},
+                                  hold={day1[0].uid: "fever"} if day1 else {})
+            try:
+                planned = compile_timeline(pf, req)
+            except RegimensError as e:
+                names.append((f"{base}-plan", "error: " + str(e)))
+            else:
+                planned = replace(planned, revision=3)
+                write(f"{base}-plan", planned, tz="America/Chicago", uid_salt="0123456789abcdef")
+                write(f"{base}-plan-staff", planned, tz="America/Chicago", audience="staff")
+                write(f"{base}-plan-es", planned, tz="America/Chicago", language=patient_language("es"))
+                write(f"{base}-plan-ar-minimal", planned, tz="Europe/London", language=patient_language("ar"),
+                      audience="minimal")
 print(json.dumps(names))
 '''
 
