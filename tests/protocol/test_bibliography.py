@@ -124,3 +124,75 @@ def test_bibliography_reads_the_same_with_libyaml_as_with_pure_python_yaml():
         for k, e in entries.items():
             v = data[section][k]
             assert (e.short, e.citation, e.url) == (v["short"], " ".join(v["citation"].split()), v.get("url"))
+
+
+def _public_text_unfiltered(text, source_names, bib):
+    # public_text as it was before its steps were skipped when a cheap substring test shows they
+    # cannot match: every pattern run on every text
+    import re
+
+    from regimens.protocol import bibliography as b
+
+    if not text:
+        return text or ""
+
+    def doc(m):
+        entry = bib.documents.get(m.group(0).split()[0].split("§")[0])
+        return entry.short if entry else "reference notes"
+
+    out = b._DOC_SECTION.sub(doc, text)
+    if source_names:
+        keys = sorted(source_names, key=len, reverse=True)
+        out = re.sub(r"(?<![A-Za-z0-9-])(" + "|".join(map(re.escape, keys)) + r")(?![A-Za-z0-9-])",
+                     lambda m: source_names[m.group(1)], out)
+    out = bib._works_re().sub(lambda m: bib.works[m.group(1)].short, out)
+    for step in b._AMBIGUITY_STEPS:
+        out = step.sub("", out)
+    out = re.sub(r"\(\s*[;,]?\s*\)", "", out)
+    return re.sub(r"\s{2,}", " ", out).replace(" .", ".").replace(" ,", ",").strip()
+
+
+def test_public_text_with_skipped_steps_is_the_full_pass():
+    # every text the patient calendars of every shipped protocol pass through public_text, and
+    # random mixes of keys, sections, ambiguity numbers and punctuation
+    import random
+    from datetime import UTC, date, datetime
+
+    from regimens.exporters import ics
+    from regimens.protocol import bibliography as b
+    from regimens.protocol.catalog import Catalog
+    from regimens.schedule.compiler import compile as compile_timeline
+    from regimens.schedule.request import ScheduleRequest
+
+    bib = b.shipped()
+    seen: list[tuple[str, dict]] = []
+    real = ics.public_text
+
+    def record(text, names, bib_=None):
+        seen.append((text, names))
+        return real(text, names, bib_)
+
+    cat = Catalog()
+    try:
+        ics.public_text = record
+        for pid in cat.ids():
+            pf = cat.load(pid)
+            dec = {n: d.choices[0].value for n, d in pf.protocol.decisions.items() if d.default is None}
+            for arm in pf.protocol.arms:
+                tl = compile_timeline(pf, ScheduleRequest(start=date(2027, 1, 4), arm=arm.label, choices=dec))
+                ics.to_ics(tl, ics.IcsOptions(tz="UTC"), datetime(2027, 1, 1, tzinfo=UTC))
+    finally:
+        ics.public_text = real
+    assert len(seen) > 500
+    names = dict(seen[0][1])
+    rnd = random.Random(13)
+    words = [*names, *bib.works, *bib.documents, "adult-regimens.md", "§3", "§ 2.1", "A5", "A12", "A123", "(", ")",
+             ";", ",", " ", "  ", "\n", ".", "TH10x", "xTH10", "-", "dose", "BID", "123_0123456789abcdef.txt"]
+    fuzz = ["".join(rnd.choice(words) + rnd.choice(["", " "]) for _ in range(rnd.randint(1, 30)))
+            for _ in range(3000)]
+    hits = 0
+    for text, n in [*seen, *((t, names) for t in fuzz)]:
+        got = b.public_text(text, n, bib)
+        assert got == _public_text_unfiltered(text, n, bib), text
+        hits += got != text
+    assert hits > 500  # the texts exercise the substitutions, not only the skips

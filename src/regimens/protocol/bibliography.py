@@ -143,6 +143,9 @@ _AMBIGUITY_STEPS = (
     re.compile(r"\s*[;,]\s*" + _AMB),                                        # "(TH10 2 h; A6)"
     re.compile(r"\b" + _AMB + r"\s*[;,]\s*"),                                # "(A6; TH10)"
 )
+_AMB_ANY = re.compile(r"A\d")
+_EMPTY_PARENS = re.compile(r"\(\s*[;,]?\s*\)")
+_SPACES = re.compile(r"\s{2,}")
 
 
 def public_text(text: str | None, source_names: dict[str, str], bib: Bibliography | None = None) -> str:
@@ -158,14 +161,20 @@ def public_text(text: str | None, source_names: dict[str, str], bib: Bibliograph
         entry = bib.documents.get(name)
         return entry.short if entry else "reference notes"
 
-    out = _DOC_SECTION.sub(doc, text)
-    if source_names:
+    # Each step runs only when the text holds what its pattern needs (a plain substring test is
+    # far cheaper than a scan with look-behinds and alternations; a long calendar has some 600
+    # texts, and these scans were a quarter of its export): the result is the same either way.
+    out = _DOC_SECTION.sub(doc, text) if ".md" in text or ".txt" in text else text
+    if source_names and any(k in out for k in source_names):
         out = _keys_re(tuple(source_names)).sub(lambda m: source_names[m.group(1)], out)
-    out = bib._works_re().sub(lambda m: bib.works[m.group(1)].short, out)
-    for step in _AMBIGUITY_STEPS:
-        out = step.sub("", out)
-    out = re.sub(r"\(\s*[;,]?\s*\)", "", out)
-    return re.sub(r"\s{2,}", " ", out).replace(" .", ".").replace(" ,", ",").strip()
+    if any(k in out for k in bib.works):
+        out = bib._works_re().sub(lambda m: bib.works[m.group(1)].short, out)
+    if _AMB_ANY.search(out):  # every ambiguity step removes an "A<digits>"; none makes one
+        for step in _AMBIGUITY_STEPS:
+            out = step.sub("", out)
+    if "(" in out:
+        out = _EMPTY_PARENS.sub("", out)
+    return _SPACES.sub(" ", out).replace(" .", ".").replace(" ,", ",").strip()
 
 
 @lru_cache(maxsize=32)
