@@ -335,7 +335,9 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
         raise RequestError("missing --start YYYY-MM-DD (day 1 of the first element)")
     # without a plan file: built without validation (every value comes from a validated protocol
     # and the parsed options), so a run that reads no plan never builds the Plan validators
-    # (about 40 ms of every `regimens ics`; tests/plans/test_plan_merge_construct.py)
+    # (about 40 ms of every `regimens ics`; tests/plans/test_plan.py checks it equals a validated
+    # plan). Nothing a user gives is checked by these validators: measurements are validated in
+    # _measurements, doses, caps and eligibility when they are calculated, overlaps by the compiler
     old = plan or Plan.model_construct(protocol=_protocol_of(pf, construct=True), start=start, revision=1)
     return old.model_copy(update={
         "start": start,
