@@ -145,10 +145,11 @@ def timeline_of(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = N
     recorded administrations). `cumulative` adds the lifetime-dose lines the pharmacist sheet
     prints (for a plan read from a file)."""
     from regimens.plans.changes import realise
-    from regimens.plans.cumulative import sheet_lines
 
     # the shipped rounding rules are read only when a dose is calculated (plans/changes.compiled)
     tl, _ = realise(pf, plan, rounding, **request_extra)
-    if cumulative:
+    if cumulative:  # imported here: only staff sheets of a saved plan print these lines
+        from regimens.plans.cumulative import sheet_lines
+
         tl = replace(tl, warnings=(*tl.warnings, *sheet_lines(tl, plan)))
     return tl

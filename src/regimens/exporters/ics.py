@@ -299,15 +299,21 @@ def _relocate_next(events: list[DoseComponent]) -> list[DoseComponent]:
     """"Next: Block 2 (date set by the treating team)" sits on day 1 of the element before it in
     the timeline; on a calendar it would read as if Block 2 started then. It goes on the last day
     of that element that has anything on it (its length is not public, so that is its last event)."""
+    nexts = {id(e) for e in events if e.kind == "gate" and text.next_element(e)}  # a few of thousands
+    if not nexts:
+        return events
     last: dict[str, date] = {}
     for e in events:
-        if not text.next_element(e) and e.kind != "phase":
-            last[e.cycle_id] = max(last.get(e.cycle_id, e.end_date), e.end_date)
+        if e.kind != "phase" and id(e) not in nexts:
+            d = last.get(e.cycle_id)
+            if d is None or e.end_date > d:
+                last[e.cycle_id] = e.end_date
     out = []
     for e in events:
-        d = last.get(e.cycle_id)
-        if text.next_element(e) and d is not None and d > e.date:
-            e = e.with_(date=d, end_date=d, day=e.day + (d - e.date).days)
+        if id(e) in nexts:
+            d = last.get(e.cycle_id)
+            if d is not None and d > e.date:
+                e = e.with_(date=d, end_date=d, day=e.day + (d - e.date).days)
         out.append(e)
     return out
 

@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from regimens.exporters.tabular import reference_label
 from regimens.language.catalogs import Translator, language
 from regimens.language.site import N_
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, format_number, ismp_clean
@@ -488,6 +487,9 @@ def minimal_description(phone: str | None = None, location: str | None = None, l
 
 def _staff_description(e: DoseEvent, lb: Labels, *, timing: Sequence[str], doses: str | None,
                        not_on: Sequence[str]) -> str:
+    # here, not at the top: tabular (csv, json) is not needed by patient and minimal calendars
+    from regimens.exporters.tabular import reference_label
+
     lines: list[str] = []
     if e.status != "planned":
         lines.append(f"{e.status.upper()}: {e.status_reason or 'no reason given'}")

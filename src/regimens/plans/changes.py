@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -31,8 +32,6 @@ from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError
 from regimens.notation.ismp import format_dose, format_number
 from regimens.plans.closures import ClosureReport, apply_closures, closure_on
-from regimens.plans.cumulative import Limits, crossed, sheet_lines
-from regimens.plans.diff import Preview, diff
 from regimens.plans.plan import Plan
 from regimens.plans.records import (
     MOVE_MODES,
@@ -56,6 +55,10 @@ from regimens.schedule.timeline import (
     DoseEvent,
     Timeline,
 )
+
+if TYPE_CHECKING:  # imported where used: a calendar or sheet of a plan never needs them
+    from regimens.plans.cumulative import Limits
+    from regimens.plans.diff import Preview
 
 FRAME_KINDS = (KIND_PHASE, KIND_REST, "gate")
 DOSE_KINDS = (KIND_ADMINISTRATION, KIND_PREMEDICATION)
@@ -509,6 +512,9 @@ def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, roundi
     `override` (with `by`) lets through a rule that allows a named override; it is kept in the
     plan (moves carry theirs, a crossed lifetime limit becomes a PlanOverride). `realiser`
     replaces `realise` (same arguments, same result) for a caller that memoises it."""
+    from regimens.plans.cumulative import crossed, sheet_lines
+    from regimens.plans.diff import diff
+
     real = realiser or realise
     saved = base or plan
     before, before_report = real(pf, saved, rounding)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from regimens.errors import RequestError
@@ -22,7 +21,9 @@ ENV_VAR = "REGIMENS_PROTOCOLS"
 def shipped_dir() -> Path:
     """Protocols installed as package data (`regimens/protocols`), or the repo's `protocols/`
     when running from a source checkout (editable installs do not copy package data)."""
-    pkg = Path(str(resources.files("regimens"))) / "protocols"
+    # the package folder itself (what importlib.resources.files gives for a package on disk,
+    # without importing its readers and zipfile at every start)
+    pkg = Path(__file__).resolve().parents[1] / "protocols"
     if pkg.is_dir():
         return pkg
     return Path(__file__).resolve().parents[3] / "protocols"
