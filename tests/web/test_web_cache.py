@@ -119,3 +119,79 @@ def test_the_preview_counts_every_moved_event_by_cycle(verified_plan, as_user):
     c2 = next(g for g in groups if g["cycle_id"] == "maintenance.c2")
     assert c2["shift_days"] == 35 and c2["first"] == "2027-02-15" and c2["new_first"] == "2027-03-22"
     assert "What moves, by cycle" in r.content.decode()
+
+
+def test_revision_and_history_never_change_a_compiled_timeline():
+    """service.schedule_content leaves a plan's revision number and history out of the compile's
+    key, so a saved change reuses its preview's compile. That holds only while `realise` ignores
+    both: checked on every arm of every shipped protocol, with a held dose so records are applied."""
+    from datetime import date
+
+    from regimens.dosing.rounding import load_rules
+    from regimens.errors import RegimensError
+    from regimens.plans.changes import realise
+    from regimens.plans.plan import Given, merge, next_revision
+    from regimens.protocol.catalog import Catalog
+
+    checked = 0
+    for pid in Catalog().ids():
+        pf = Catalog().load(pid)
+        for arm in pf.protocol.arms:
+            try:
+                plan = merge(None, pf, Given(start=date(2027, 1, 4), arm=arm.label, height_cm=175, weight_kg=80,
+                                             age_years=45))
+                tl, _ = realise(pf, plan, load_rules())
+            except RegimensError:
+                continue  # this arm needs choices the generic patient does not give
+            first = next((e for e in tl.events if e.kind == "administration"), None)
+            held = merge(plan, pf, Given(hold={f"{first.cycle_id}:{first.day}": "counts low"})) if first else plan
+            for p in {id(plan): plan, id(held): held}.values():
+                later = next_revision(next_revision(p, "a note", date(2027, 2, 1), "why", "ph1"), "again", None)
+                assert later.revision == p.revision + 2 and len(later.history) == len(p.history) + 2
+                assert realise(pf, later, load_rules()) == realise(pf, p, load_rules()), (pid, arm.label)
+                assert service.schedule_content(later) == service.schedule_content(p)
+            if first:
+                assert service.schedule_content(held) != service.schedule_content(plan)
+                checked += 1
+    assert checked >= len(Catalog().ids())  # as many held plans as protocols (some have several arms)
+
+
+def test_a_save_reuses_its_preview_and_its_digest_is_a_fresh_compiles(verified_plan, as_user, shared_cache,
+                                                                      monkeypatch, settings):
+    calls = []
+    real = service.realise
+    monkeypatch.setattr(service, "realise", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    service.compiled(verified_plan.revisions.get())  # the saved revision, as its plan page did
+    calls.clear()
+    c = as_user("ph1")
+    r = _delay(c, verified_plan, 1, "preview")
+    n = len(calls)
+    assert n == 1  # the changed plan
+    assert _delay(c, verified_plan, 1, "save", previewed=r.context["form"]["previewed"].value()).status_code == 302
+    assert len(calls) == n  # the save compiled nothing: revision 2 is what the preview showed
+    rev2 = Revision.objects.get(plan=verified_plan, number=2)
+    pf, plan, _tl = service.compiled(rev2)
+    assert plan.revision == 2 and plan.history
+    fresh = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)  # no cache at all
+    assert rev2.timeline_digest == timeline_digest(fresh) == r.context["form"]["previewed"].value()
+    # a previewed digest of other values is not saved
+    stale = _delay(c, verified_plan, 2, "save", previewed="0" * 64)
+    assert stale.status_code == 200 and not Revision.objects.filter(plan=verified_plan, number=3).exists()
+
+
+def test_the_nurses_index_holds_every_administration_of_the_verified_revision(verified_plan, as_user, settings):
+    """service._insert_many writes the index with one executemany: the rows read back through the
+    ORM are the released timeline's administrations, with real dates and times."""
+    from regimens.exporters.tabular import patient_dose_text
+    from regimens.notation.ismp import display_drug
+    from regimens.web.clinic.models import SheetRow
+
+    rev = verified_plan.revisions.get()
+    pf, plan, _tl = service.compiled(rev)
+    tl = compile_plan(pf, plan, zone=settings.REGIMENS_CALENDAR_TZ)
+    want = sorted((e.uid, e.date, e.time, e.kind, display_drug(e.title) if e.drug else e.title, e.route or "",
+                   patient_dose_text(e), e.cycle_id, e.day, e.status) for e in tl.administrations())
+    got = sorted(SheetRow.objects.filter(plan=verified_plan, revision=rev).values_list(
+        "uid", "date", "time", "kind", "title", "route", "dose", "cycle_id", "day", "status"))
+    assert len(want) >= 6 and got == want  # NCT03114865, 2 cycles: 6 administrations
+    assert any(t is not None for _u, _d, t, *_ in got)  # a TimeField came back as a time

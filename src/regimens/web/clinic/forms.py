@@ -302,10 +302,11 @@ class ChangeForm(MeasurementsMixin):
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, pf: ProtocolFile, saved: Plan, cycles: list[tuple[str, str]], by: str, *args,
-                 realiser=None, **kwargs):
+                 realiser=None, limits=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pf, self.saved, self.by = pf, saved, by
         self.realiser = realiser  # the service's memo of plans.changes.realise (saved revisions compile once)
+        self.limits = limits  # the shipped lifetime limits, read once (None: the library reads them)
         self.fields["cycle"].choices = [("", "—")] + cycles
         self.fields["bsa_formula"].required = False
         self.outcome = None
@@ -372,7 +373,7 @@ class ChangeForm(MeasurementsMixin):
                 candidate.dosing()  # the library parses and checks the modification
             self.outcome = preview(self.pf, candidate, changes, base=self.saved,
                                    override=(cleaned.get("override") or "").strip() or None, by=self.by,
-                                   realiser=self.realiser)
+                                   realiser=self.realiser, limits=self.limits)
         except forms.ValidationError:
             raise
         except RegimensError as exc:

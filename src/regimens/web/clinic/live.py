@@ -57,5 +57,6 @@ def plan_change_check(request, plan_id):
         return HttpResponse(status=204)  # the page itself says so on submit
     cycles = [(c.cycle_id, c.cycle_id) for c in service.cycles(base)]
     form = forms.ChangeForm(pf, saved, cycles, request.user.get_username(), request.POST, live=True,
-                            trigger=_trigger(request), realiser=service.realised)  # saved revision compiled once
+                            trigger=_trigger(request), realiser=service.preview_realised,
+                            limits=service.limits())  # saved revision compiled once
     return _answer(request, form)

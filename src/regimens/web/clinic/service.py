@@ -65,9 +65,13 @@ class NotReleased(RegimensError):
 
 _lock = threading.Lock()
 _protocols: dict[str, tuple[tuple, ProtocolFile]] = {}
-_KEPT = {"plan": 512, "realised": 48, "timeline": 48, "cycles": 512, "fragment": 1024}
+_KEPT = {"plan": 512, "realised": 48, "timeline": 48, "digest": 1024, "cycles": 512, "fragment": 1024, "limits": 4, "rules": 4}
+# kinds kept in this process only: a plan parses faster than it unpickles; a zoned timeline is
+# its realised timeline (shared) plus about 1 ms of `in_zone`, not worth 40 ms of pickling
+_LOCAL = frozenset({"plan", "timeline", "limits", "rules"})
 _memo: dict[str, OrderedDict] = {kind: OrderedDict() for kind in _KEPT}
 _NOTHING = object()
+_written: set[str] = set()  # keys this process knows the shared cache holds
 
 
 @functools.cache
@@ -97,30 +101,37 @@ def _shared():
         return None
 
 
-def derived(kind: str, parts: tuple, build):
+def derived(kind: str, parts: tuple, build, share: bool = True):
     """`build()`, memoised per process and in the shared cache under (kind, code, *parts). Every
-    part that decides the result must be in `parts`; a build that raises is not cached."""
+    part that decides the result must be in `parts`; a build that raises is not cached.
+    `share=False`: read from the shared cache but do not write to it (a change preview's compile:
+    most are never saved, and pickling a long timeline costs a third of compiling it); a later
+    call with `share=True` (the save) writes the memoised value."""
     key = hashlib.sha256("\0".join(map(str, (kind, code_key(), *parts))).encode()).hexdigest()
     memo = _memo[kind]
+    shared = _shared() if kind not in _LOCAL else None
     with _lock:
         hit = memo.get(key, _NOTHING)
         if hit is not _NOTHING:
             memo.move_to_end(key)
-            return hit
-    shared = _shared() if kind != "plan" else None  # a plan parses faster than it unpickles
-    value = _NOTHING
-    if shared is not None:
+            if not share or shared is None or key in _written:
+                return hit
+    value = hit
+    if value is _NOTHING and shared is not None:
         try:
             value = shared.get(f"{kind}:{key}", _NOTHING)
         except Exception:  # noqa: BLE001 - a damaged or unreadable entry is a miss, never an error
             value = _NOTHING
+        if value is not _NOTHING:
+            _wrote(key)
     if value is _NOTHING:
         value = build()
-        if shared is not None:
-            try:
-                shared.set(f"{kind}:{key}", value)
-            except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
-                pass
+    if share and shared is not None and key not in _written:
+        try:
+            shared.set(f"{kind}:{key}", value)
+            _wrote(key)
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is skipped
+            pass
     with _lock:
         memo[key] = value
         while len(memo) > _KEPT[kind]:
@@ -128,11 +139,20 @@ def derived(kind: str, parts: tuple, build):
     return value
 
 
+def _wrote(key: str) -> None:
+    """Remember that the shared cache holds `key` (bounded: forgetting only costs a rewrite)."""
+    with _lock:
+        if len(_written) > 20_000:
+            _written.clear()
+        _written.add(key)
+
+
 def clear_memo() -> None:
     """Forget this process's memo (tests; the shared cache is content-keyed and needs no clearing)."""
     with _lock:
         for memo in _memo.values():
             memo.clear()
+        _written.clear()
 
 
 def catalog() -> Catalog:
@@ -164,23 +184,62 @@ def protocol(pid: str) -> ProtocolFile:
     return pf
 
 
-def realised(pf: ProtocolFile, plan: Plan, rounding=None) -> tuple[Timeline, ClosureReport]:
-    """plans.changes.realise, memoised on (protocol content, plan file text): the one compile of
+def schedule_content(plan: Plan) -> str:
+    """Everything in a plan that its compiled timeline depends on: all of it but the revision
+    number and the history (plans.plan.same_content's rule: recording a plan that differs only
+    in those adds nothing). So a change's new revision is the timeline its preview compiled, and
+    the save does not compile it again; tests/web/test_web_cache.py checks, on every shipped
+    protocol, that `realise` gives the same timeline whatever the revision and history."""
+    return plan.model_dump_json(exclude={"revision", "history"})
+
+
+def realised(pf: ProtocolFile, plan: Plan, rounding=None, share: bool = True) -> tuple[Timeline, ClosureReport]:
+    """plans.changes.realise, memoised on (protocol content, plan content): the one compile of
     a revision, shared by its pages, its verification, its release and a preview's "before"."""
     if rounding is not None:  # rules other than the shipped ones (in the code key): not cached
         return realise(pf, plan, rounding)
-    return derived("realised", (pf.content_hash, dump_plan(plan).decode("utf-8")),
-                   lambda: realise(pf, plan, load_rules()))
+    return derived("realised", (pf.content_hash, schedule_content(plan)),
+                   lambda: realise(pf, plan, rules()), share)
 
 
-def timeline(pf: ProtocolFile, plan: Plan) -> Timeline:
+def preview_realised(pf: ProtocolFile, plan: Plan, rounding=None) -> tuple[Timeline, ClosureReport]:
+    """`realised` for a change preview (the forms' realiser): memoised in this process, and read
+    from the shared cache, but written there only when the change is saved."""
+    return realised(pf, plan, rounding, share=False)
+
+
+def timeline(pf: ProtocolFile, plan: Plan, share: bool = True) -> Timeline:
     """compile_plan(pf, plan, zone=the clinic's zone), memoised: the same path (realise with the
-    shipped rounding rules, then stop times on the clinic's clock)."""
+    shipped rounding rules, then stop times on the clinic's clock). `share` as in `derived` (a
+    stored revision's compile is written to the shared cache, a preview's is not)."""
     zone = settings.REGIMENS_CALENDAR_TZ
+    base = realised(pf, plan, share=share)[0]  # memoised: this also writes a saved revision's compile
     if not zone:
-        return realised(pf, plan)[0]
-    return derived("timeline", (pf.content_hash, dump_plan(plan).decode("utf-8"), zone),
-                   lambda: in_zone(realised(pf, plan)[0], zone))
+        return base
+    return derived("timeline", (pf.content_hash, schedule_content(plan), zone), lambda: in_zone(base, zone))
+
+
+def digest(pf: ProtocolFile, plan: Plan, share: bool = True) -> str:
+    """timeline_digest(timeline(pf, plan)), memoised with it: what a revision stores, what its
+    verifier signs and what every release checks (about 60 ms of canonical JSON for the longest
+    protocol, once per plan content instead of at the preview, the save, the verification and
+    each release). `share` is for the timeline; the digest itself is always shared."""
+    return derived("digest", (pf.content_hash, schedule_content(plan), settings.REGIMENS_CALENDAR_TZ or ""),
+                   lambda: timeline_digest(timeline(pf, plan, share)))
+
+
+def rules():
+    """The shipped rounding rules (frozen), read once per process instead of at every compile
+    (parsing and validating the YAML was ~6 ms of each); the code key covers the shipped file."""
+    return derived("rules", (), load_rules)
+
+
+def limits():
+    """The shipped cumulative (lifetime) limits, read once per process: part of the package, so
+    the code key covers them (a preview read and validated the YAML twice, ~10 ms each)."""
+    from regimens.plans.cumulative import load_limits
+
+    return derived("limits", (), load_limits)
 
 
 def plan_of(rev: Revision) -> Plan:
@@ -250,7 +309,7 @@ def create_plan(patient, plan: Plan, author, note: str = "new plan", language: s
     with transaction.atomic():
         tp = TreatmentPlan.objects.create(patient=patient, protocol_id=pf.protocol.id, created_by=author,
                                           latest_number=plan.revision, language=language or "en")
-        rev = _store(tp, plan, tl, author, note, "")
+        rev = _store(tp, pf, plan, tl, author, note, "")
         audit.record(author, "plan.create", f"plan for {pf.protocol.id} created, revision {plan.revision},"
                      f" patient language {tp.language}", patient=patient, plan=tp, revision=rev,
                      after=rev.plan_text, reason=note)
@@ -284,9 +343,9 @@ def set_language(tp: TreatmentPlan, code: str, actor, reason: str) -> bool:
     return True
 
 
-def _store(tp: TreatmentPlan, plan: Plan, tl: Timeline, author, note: str, reason: str) -> Revision:
+def _store(tp: TreatmentPlan, pf: ProtocolFile, plan: Plan, tl: Timeline, author, note: str, reason: str) -> Revision:
     rev = Revision.objects.create(plan=tp, number=plan.revision, plan_text=dump_plan(plan).decode("utf-8"),
-                                  timeline_digest=timeline_digest(tl), protocol_hash=tl.content_hash,
+                                  timeline_digest=digest(pf, plan), protocol_hash=tl.content_hash,
                                   note=note, reason=reason, author=author, snapshot=_header_bytes(tl))
     RevisionCycle.objects.bulk_create(_cycle_rows(rev, tl))
     return rev
@@ -299,7 +358,7 @@ def record_change(tp: TreatmentPlan, base_number: int, changed: Plan, author, no
     until a second pharmacist verifies it."""
     pf = protocol(changed.protocol.id)
     final = next_revision(changed.model_copy(update={"revision": base_number}), note, today)
-    tl = timeline(pf, final)  # memoised: its verification and pages reuse this compile
+    tl = timeline(pf, final)  # memoised: the preview compiled it (schedule_content); the verification reuses it
     with transaction.atomic():
         won = TreatmentPlan.objects.filter(id=tp.id, latest_number=base_number).update(
             latest_number=base_number + 1, released=None)
@@ -307,7 +366,7 @@ def record_change(tp: TreatmentPlan, base_number: int, changed: Plan, author, no
             latest = TreatmentPlan.objects.values_list("latest_number", flat=True).get(id=tp.id)
             raise Conflict(base_number, latest)
         before = Revision.objects.get(plan=tp, number=base_number)
-        rev = _store(tp, final, tl, author, note, reason)
+        rev = _store(tp, pf, final, tl, author, note, reason)
         SheetRow.objects.filter(plan=tp).delete()
         audit.record(author, "plan.change", f"revision {base_number} → {final.revision}: {note}",
                      patient=tp.patient, plan=tp, revision=rev, before=before.plan_text, after=rev.plan_text,
@@ -320,8 +379,8 @@ def verify(rev: Revision, verifier) -> Revision:
     """The second pharmacist's check: refused for the author, for anything but the newest
     revision, and when the schedule compiled now differs from the one the author saw."""
     check_verifier(str(rev.author_id), str(verifier.id))
-    _pf, _plan, tl = compiled(rev)
-    current = timeline_digest(tl)
+    pf, plan, tl = compiled(rev)
+    current = digest(pf, plan)
     if current != rev.timeline_digest:
         raise VerificationError("the compiled schedule changed since this revision was written (protocol or"
                                 " rounding rules): record the change again so it can be checked")
@@ -362,12 +421,33 @@ def verify(rev: Revision, verifier) -> Revision:
 
 def _index_rows(tp: TreatmentPlan, rev: Revision, tl: Timeline) -> None:
     SheetRow.objects.filter(plan=tp).delete()
-    SheetRow.objects.bulk_create([
-        SheetRow(revision=rev, plan=tp, uid=e.uid, date=e.date, time=e.time, kind=e.kind,
-                 title=display_drug(e.title) if e.drug else e.title, route=e.route or "",
-                 dose=patient_dose_text(e), cycle_id=e.cycle_id, day=e.day, status=e.status)
-        for e in tl.administrations()
-    ], batch_size=500)
+    _insert_many(SheetRow, {"revision": rev.id, "plan": tp.id},
+                 ("uid", "date", "time", "kind", "title", "route", "dose", "cycle_id", "day", "status"),
+                 [(e.uid, e.date, e.time, e.kind, display_drug(e.title) if e.drug else e.title, e.route or "",
+                   patient_dose_text(e), e.cycle_id, e.day, e.status) for e in tl.administrations()])
+
+
+def _insert_many(model, same: dict, names: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT rows of `model` (columns `names`, plus `same` on every row) with one parameterised
+    executemany: bulk_create builds a model instance per row and prepares it field by field,
+    which was most of a verification of the longest protocol (1,000+ rows for the nurses' index).
+    Values go through each field's own get_db_prep_save, so SQLite and PostgreSQL store exactly
+    what bulk_create would."""
+    from django.db import connections, router
+
+    conn = connections[router.db_for_write(model)]
+    meta = model._meta
+    fixed = [meta.get_field(n) for n in same]
+    fields = [meta.get_field(n) for n in names]
+    qn = conn.ops.quote_name
+    sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fixed + fields)})"
+           f" VALUES ({', '.join(['%s'] * (len(fixed) + len(fields)))})")
+    head = [f.get_db_prep_save(v, conn) for f, v in zip(fixed, same.values(), strict=True)]
+    prep = [f.get_db_prep_save for f in fields]
+    params = [head + [p(v, conn) for p, v in zip(prep, row, strict=True)] for row in rows]
+    with conn.cursor() as cur:
+        for i in range(0, len(params), 500):
+            cur.executemany(sql, params[i:i + 500])
 
 
 def released(tp: TreatmentPlan) -> tuple[Revision, ProtocolFile, Plan, Timeline]:
@@ -381,7 +461,7 @@ def released(tp: TreatmentPlan) -> tuple[Revision, ProtocolFile, Plan, Timeline]
         raise NotReleased("this revision has not been verified by a second pharmacist")
     pf, plan, tl = compiled(rev)
     try:
-        check_digest(rev.verified_digest, timeline_digest(tl))
+        check_digest(rev.verified_digest, digest(pf, plan))
     except VerificationError as exc:
         raise NotReleased(str(exc)) from None
     return rev, pf, plan, tl

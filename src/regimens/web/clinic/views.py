@@ -28,7 +28,7 @@ from regimens.exporters.tabular import csv_table, to_json
 from regimens.plans.changes import describe
 from regimens.plans.diff import diff
 from regimens.plans.plan import check_protocol, describe_given
-from regimens.plans.verification import VerificationError, timeline_digest
+from regimens.plans.verification import VerificationError
 from regimens.protocol.summary import show_text
 from regimens.web.clinic import audit, forms, languages, roles, service
 from regimens.web.clinic.models import (
@@ -339,13 +339,20 @@ def plan_change(request, plan_id):
               for c in service.cycles(base)]
     by = request.user.get_username()
     form = forms.ChangeForm(pf, saved, cycles, by, request.POST or None, initial={"base": base.number},
-                            realiser=service.realised)
+                            realiser=service.preview_realised,
+                            limits=service.limits())
     ctx = {"plan": tp, "patient": tp.patient, "rev": rev, "form": form, "preview": None, "conflict": None}
     if request.method == "POST" and form.is_valid():
         outcome = form.outcome
-        digest = timeline_digest(outcome.after)
-        ctx.update(preview=outcome.preview, preview_dict=outcome.preview.to_dict(), warnings=outcome.warnings,
-                   moved_by_cycle=outcome.preview.moved_by_cycle())
+        # the digest the new revision will store and its verifier sign (memoised with its
+        # compile): a save goes ahead only with exactly what the pharmacist was shown
+        digest = service.digest(pf, outcome.plan, share=False)
+
+        def shown() -> dict:  # what moves, for a page that shows the preview (not for a save)
+            ctx.update(preview=outcome.preview, preview_dict=outcome.preview.to_dict(), warnings=outcome.warnings,
+                       moved_by_cycle=outcome.preview.moved_by_cycle())
+            return ctx
+
         if request.POST.get("action") == "save" and form.cleaned_data.get("previewed") == digest:
             c = form.cleaned_data
             try:
@@ -358,7 +365,7 @@ def plan_change(request, plan_id):
                                    "changes": diff(outcome.before, latest_tl).to_dict()}
                 audit.record(request.user, "plan.change.refused", f"change on revision {base.number} refused:"
                              f" revision {exc.latest} saved meanwhile", patient=tp.patient, plan=tp)
-                return render(request, "clinic/plan_change.html", ctx, status=409)
+                return render(request, "clinic/plan_change.html", shown(), status=409)
             messages.success(request, f"Revision {out.revision.number} saved: awaiting verification by a second"
                                       " pharmacist. Nurse sheets and calendars are withheld until then.")
             return redirect("plan", plan_id=tp.id)
@@ -367,6 +374,7 @@ def plan_change(request, plan_id):
         data = request.POST.copy()
         data["previewed"] = digest
         form.data = data
+        shown()
     return render(request, "clinic/plan_change.html", ctx)
 
 
