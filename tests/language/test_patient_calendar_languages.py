@@ -95,6 +95,8 @@ def test_pdf_embeds_the_script_font_and_the_text(nct03114865, code, tmp_path):
     for w in words:
         assert unicodedata.normalize("NFC", "".join(w.split())) in squeezed, w
     assert "blinatumomab" in text and "dexamethasone" in text
+    if code in PAGE_NUMBER_TEXT:  # (Arabic comes back from pdftotext with direction marks)
+        assert PAGE_NUMBER_TEXT[code] in squeezed
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -128,3 +130,33 @@ def test_arabic_page_lays_out_right_to_left_in_chromium(nct03114865, tmp_path):
     left, right, width = title
     assert width - right < left, "the title sits at the right-hand side"
     assert (tmp_path / "ar.png").stat().st_size > 10_000
+
+
+PAGE_NUMBER_TEXT = {"es": "Página1de", "zh_Hans": "第1页，共", "vi": "Trang1/"}
+# The page number in the margin, as each catalog words it (placeholders in its own order).
+PAGE_NUMBER_CSS = {
+    "en": '"Page " counter(page) " of " counter(pages)',
+    "es": '"Página " counter(page) " de " counter(pages)',
+    "zh_Hans": '"第 " counter(page) " 页，共 " counter(pages) " 页"',
+    "vi": '"Trang " counter(page) " / " counter(pages)',
+    "ar": '"الصفحة " counter(page) " من " counter(pages)',
+}
+
+
+@pytest.mark.parametrize("code", ["en", *SHIPPED])
+def test_the_page_number_is_in_the_language(nct03114865, code):
+    html = (render_html(nct03114865, Selection(), SheetOptions(kind="patient"), GEN) if code == "en"
+            else _html(nct03114865, code))
+    assert f"@bottom-right {{ content: {PAGE_NUMBER_CSS[code]};" in html
+
+
+def test_a_page_number_translation_cannot_break_out_of_the_style():
+    from regimens.exporters.sheet import page_counter_css
+
+    class Hostile:
+        def gettext(self, message):
+            return 'P "%(page)s" </style><script>x</script> %(pages)s \\'
+
+    css = page_counter_css(Hostile())
+    assert "</style>" not in css and "<script>" not in css and css.count('"') == 6
+    assert "counter(page)" in css and "counter(pages)" in css

@@ -8,6 +8,8 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -149,6 +151,7 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
     ctx["language_note"] = (options.language.fallback_line()
                             if options.language is not None and options.kind == "patient" else None)
     ctx["page_size"] = PAPERS[options.paper]
+    ctx["page_counter"] = page_counter_css(tr_text)
     if options.kind == "nurse":
         ctx.update(sheet_views.nurse(tl, chosen, options))
         template = "nurse_day.html.j2" if options.layout == "day" else "nurse_overview.html.j2"
@@ -192,6 +195,23 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
 
 
 FALLBACK_NOTE = N_("Underlined text is in English: it has no translation yet.")
+PAGE_OF = N_("Page %(page)s of %(pages)s")
+
+
+def page_counter_css(tr) -> str:
+    """The CSS `content` of the page number in the patient's language ("Página 3 de 6",
+    "第 3 页，共 6 页"): the translation cut at its placeholders into CSS strings and counters,
+    so each language keeps its own word order. `counter(pages)` stays literal for pdf.py."""
+    text = tr.gettext(PAGE_OF) if tr is not None else PAGE_OF
+    counters = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+    out = []
+    for part in re.split(r"(%\(pages?\)s)", str(text)):
+        if part in counters:
+            out.append(counters[part])
+        elif part:
+            # a CSS string inside <style>: escape what could end the string or the element
+            out.append('"' + "".join(c if c not in '"\\<>' else f"\\{ord(c):x} " for c in part) + '"')
+    return " ".join(out)
 
 
 def _template_gettext(tr):
