@@ -421,33 +421,14 @@ def verify(rev: Revision, verifier) -> Revision:
 
 def _index_rows(tp: TreatmentPlan, rev: Revision, tl: Timeline) -> None:
     SheetRow.objects.filter(plan=tp).delete()
-    _insert_many(SheetRow, {"revision": rev.id, "plan": tp.id},
-                 ("uid", "date", "time", "kind", "title", "route", "dose", "cycle_id", "day", "status"),
-                 [(e.uid, e.date, e.time, e.kind, display_drug(e.title) if e.drug else e.title, e.route or "",
-                   patient_dose_text(e), e.cycle_id, e.day, e.status) for e in tl.administrations()])
-
-
-def _insert_many(model, same: dict, names: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT rows of `model` (columns `names`, plus `same` on every row) with one parameterised
-    executemany: bulk_create builds a model instance per row and prepares it field by field,
-    which was most of a verification of the longest protocol (1,000+ rows for the nurses' index).
-    Values go through each field's own get_db_prep_save, so SQLite and PostgreSQL store exactly
-    what bulk_create would."""
-    from django.db import connections, router
-
-    conn = connections[router.db_for_write(model)]
-    meta = model._meta
-    fixed = [meta.get_field(n) for n in same]
-    fields = [meta.get_field(n) for n in names]
-    qn = conn.ops.quote_name
-    sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fixed + fields)})"
-           f" VALUES ({', '.join(['%s'] * (len(fixed) + len(fields)))})")
-    head = [f.get_db_prep_save(v, conn) for f, v in zip(fixed, same.values(), strict=True)]
-    prep = [f.get_db_prep_save for f in fields]
-    params = [head + [p(v, conn) for p, v in zip(prep, row, strict=True)] for row in rows]
-    with conn.cursor() as cur:
-        for i in range(0, len(params), 500):
-            cur.executemany(sql, params[i:i + 500])
+    # Django's bulk_create, not a hand-written INSERT: a rare write (once per verification) where
+    # the ORM's own defaults, conversions and backends matter more than its ~tens of ms
+    SheetRow.objects.bulk_create([
+        SheetRow(revision=rev, plan=tp, uid=e.uid, date=e.date, time=e.time, kind=e.kind,
+                 title=display_drug(e.title) if e.drug else e.title, route=e.route or "",
+                 dose=patient_dose_text(e), cycle_id=e.cycle_id, day=e.day, status=e.status)
+        for e in tl.administrations()
+    ], batch_size=500)
 
 
 def released(tp: TreatmentPlan) -> tuple[Revision, ProtocolFile, Plan, Timeline]:
