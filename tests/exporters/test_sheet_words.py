@@ -14,16 +14,22 @@ import pytest
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 
 
-def test_the_nurse_sheet_keeps_each_column_word_whole(run_cli, tmp_path):
-    # NCT02877303 hyper-CVAD cycle 1 day 1: mesna runs as a continuous infusion over 69 h (seed
-    # record; docs/protocols/nct02877303.md), the narrowest text in the Duration column
-    out = tmp_path / "day1.pdf"
-    code, _o, err = run_cli("sheet", "nct02877303", "--start", "2027-03-08", "--kind", "nurse", "--cycle",
+def _words(run_cli, tmp_path, kind: str) -> str:
+    """The text of NCT02877303's hyper-CVAD cycle 1 sheet of `kind`, as pdftotext reads the PDF,
+    whitespace squeezed (a line break between two words reads as a space)."""
+    out = tmp_path / f"{kind}.pdf"
+    code, _o, err = run_cli("sheet", "nct02877303", "--start", "2027-03-08", "--kind", kind, "--cycle",
                             "intensive.c1", "--height", "175", "--weight", "80", "--age", "40",
                             "--tz", "America/Chicago", "-o", str(out))
     assert code == 0, err
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
-    words = re.sub(r"\s+", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def test_the_nurse_sheet_keeps_each_column_word_whole(run_cli, tmp_path):
+    # mesna runs as a continuous infusion over 69 h (seed record; docs/protocols/nct02877303.md),
+    # the narrowest text in the Duration column
+    words = _words(run_cli, tmp_path, "nurse")
     assert "continuous infusion over 69 h" in words
     assert "2nd check (independent)" in words
     for piece in ("continuo ", "independ "):
@@ -31,12 +37,6 @@ def test_the_nurse_sheet_keeps_each_column_word_whole(run_cli, tmp_path):
 
 
 def test_the_pharmacist_sheet_keeps_each_column_header_whole(run_cli, tmp_path):
-    out = tmp_path / "check.pdf"
-    code, _o, err = run_cli("sheet", "nct02877303", "--start", "2027-03-08", "--kind", "pharmacist", "--cycle",
-                            "intensive.c1", "--height", "175", "--weight", "80", "--age", "40",
-                            "--tz", "America/Chicago", "-o", str(out))
-    assert code == 0, err
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
-    words = re.sub(r"\s+", " ", text)
+    words = _words(run_cli, tmp_path, "pharmacist")
     for header in ("Unrounded", "Dose as written", "Dose to give", "Basis · measurement"):
         assert header in words, header

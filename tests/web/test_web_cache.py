@@ -180,7 +180,7 @@ def test_a_save_reuses_its_preview_and_its_digest_is_a_fresh_compiles(verified_p
 
 
 def test_the_nurses_index_holds_every_administration_of_the_verified_revision(verified_plan, as_user, settings):
-    """service._insert_many writes the index with one executemany: the rows read back through the
+    """The nurses' index written at verification: the rows read back through the
     ORM are the released timeline's administrations, with real dates and times."""
     from regimens.exporters.tabular import patient_dose_text
     from regimens.notation.ismp import display_drug
