@@ -68,11 +68,6 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
     The format follows the -o extension (.pdf or .html); without -o, HTML goes to a pipe, never
     to the terminal. Patient identifiers are printed only when given.
     """
-    from regimens import __version__
-    from regimens.cli.pipeline import build, generated_at
-    from regimens.exporters.sheet import Selection, SheetOptions, render_html, render_pdf
-    from regimens.notation.tallman import load_tall_man
-
     if output == "-":  # standard output, as other commands read it
         output = None
     fmt = output_format(fmt, output)
@@ -84,10 +79,40 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
         raise click.UsageError("a sheet is a document, not terminal text: give -o FILE.pdf or -o FILE.html "
                                "(or pipe the HTML: ... | less)")
     check_writable(output, force)
-    if fmt == "pdf":
-        from regimens.exporters.pdf import check_available
+    jobs = jobs or os.cpu_count() or 1
+    with _workers(fmt, jobs, whole=not (cycle or phase or date_from or date_to)) as pool:
+        _sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, patient_name, mrn, dob, allergies,
+               tall_man_path, language_code, feed_url, languages_dir, reviews_path, output, force, pool, params)
 
-        check_available()  # a missing Pango is one line before any work
+
+@contextmanager
+def _workers(fmt: str, jobs: int, whole: bool):
+    """For a whole-course PDF on several cores, the layout workers start before the HTML is made
+    (their start-up, 0.7 s each, overlaps it) and their loading WeasyPrint is the check for a
+    missing Pango; otherwise the check is made here, before any work."""
+    if fmt != "pdf":
+        yield None
+        return
+    from regimens.exporters import pdf
+
+    if jobs <= 1 or not whole:
+        pdf.check_available()  # a missing Pango is one line before any work
+        yield None
+        return
+    pool = pdf.start_workers(jobs)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, patient_name, mrn, dob, allergies,
+           tall_man_path, language_code, feed_url, languages_dir, reviews_path, output, force, pool, params) -> None:
+    from regimens import __version__
+    from regimens.cli.pipeline import build, generated_at
+    from regimens.exporters.sheet import Selection, SheetOptions, render_html
+    from regimens.notation.tallman import load_tall_man
+
     table = load_tall_man(tall_man_path) if tall_man_path else None
     if language_code and kind != "patient":
         raise click.UsageError("--language is for --kind patient: staff sheets stay in the site's language")
@@ -111,11 +136,13 @@ def sheet(kind, layout, cycle, phase, date_from, date_to, fmt, paper, jobs, pati
     if fmt == "html":
         emit(html.encode("utf-8"), output, force)
         return
-    from regimens.exporters.pdf import page_count
+    from regimens.exporters import pdf
 
+    if pool is not None:
+        pdf.check(pool)  # WeasyPrint loaded in the workers, or the one-line error
     with progress_bar("laying out pages") as progress:
-        data = render_pdf(html, jobs=jobs or os.cpu_count() or 1, progress=progress)
-    emit(data, output, force, pages=page_count(data))
+        data = pdf.render_pdf(html, jobs=jobs, progress=progress, pool=pool)
+    emit(data, output, force, pages=pdf.page_count(data))
 
 
 def output_format(fmt: str | None, output: str | None) -> str:

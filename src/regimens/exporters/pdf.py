@@ -23,8 +23,13 @@ from contextlib import contextmanager
 
 from regimens.errors import RegimensError
 
-GROUP_PAGES = 16
-"""Sections per group: small enough that WeasyPrint stays near its per-page speed."""
+GROUP_PAGES = 40
+"""Most sections in a group: WeasyPrint stays near its per-page speed up to this size (measured
+on the whole NCT02877303 nurse sheet, 129 sections in one process: 22.8 s of CPU in groups of 8,
+22.8 s in groups of 65), and each group costs a document's set-up (about 0.45 s)."""
+GROUP_MULTIPLE = 4
+"""The number of groups is a multiple of this, so that 2 or 4 workers get equal shares; it does
+not depend on the number of workers, so neither do the bytes."""
 PARALLEL_FROM = 24
 """Documents with fewer sections than this are rendered in one piece."""
 
@@ -128,26 +133,49 @@ def _group_html(head: str, sections: list[str], tail: str, first_page: int, tota
     return head + "".join(sections) + tail
 
 
-def render_pdf(html: str, jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> bytes:
+def group_bounds(weights: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of each page group over sections of these weights (their HTML length, which
+    follows their layout time): a multiple of GROUP_MULTIPLE groups of at most about GROUP_PAGES
+    sections, cut where the running weight crosses an equal share, so that the workers finish
+    together (equal section counts left one worker laying out a group alone at the end)."""
+    n = len(weights)
+    count = min(n, GROUP_MULTIPLE * -(-n // (GROUP_MULTIPLE * GROUP_PAGES)))
+    total = sum(weights)
+    bounds, start, run = [], 0, 0
+    for i, w in enumerate(weights):
+        run += w
+        left = count - len(bounds) - 1  # groups still to cut after this one
+        if left and (run * count >= total * (len(bounds) + 1) or n - (i + 1) == left):
+            bounds.append((start, i + 1))
+            start = i + 1
+    bounds.append((start, n))
+    return bounds
+
+
+def render_pdf(html: str, jobs: int = 1, progress: Callable[[int, int], None] | None = None,
+               pool=None) -> bytes:
     """Lay out the HTML with WeasyPrint as a tagged PDF/UA-1 document (accessible structure).
 
     The creation and modification dates come from the `dcterms.created/modified` meta elements
     the template writes from the generation time, so two runs give identical bytes (whatever
-    `jobs` is). `progress(done, total)` is called as page groups finish."""
+    `jobs` is). `progress(done, total)` is called as page groups finish. `pool` is workers from
+    `start_workers` (already started while the HTML was made): they lay out every part, short
+    documents too, and the calling process never loads WeasyPrint."""
     head, sections, tail = split_sections(html)
     if len(sections) < PARALLEL_FROM:
-        data, _ = _render_one(html)
+        data, _ = pool.submit(_render_one, html).result() if pool is not None else _render_one(html)
         if progress:
             progress(1, 1)
         return data
-    _weasyprint()  # the one-line error before any process starts
-    groups = [sections[i:i + GROUP_PAGES] for i in range(0, len(sections), GROUP_PAGES)]
+    if pool is None:
+        _weasyprint()  # the one-line error before any process starts
+    groups = [sections[a:b] for a, b in group_bounds([len(s) for s in sections])]
     counts = [len(g) for g in groups]  # a section is one page, unless it overflows
     for _attempt in range(2):
         firsts = [1 + sum(counts[:i]) for i in range(len(groups))]
         total = sum(counts)
         docs = [_group_html(head, g, tail, f, total) for g, f in zip(groups, firsts, strict=True)]
-        rendered = _render_all(docs, jobs, progress)
+        rendered = _render_all(docs, jobs, progress, pool)
         actual = [n for _, n in rendered]
         if actual == counts:
             break
@@ -155,8 +183,33 @@ def render_pdf(html: str, jobs: int = 1, progress: Callable[[int, int], None] | 
     return join([data for data, _ in rendered])
 
 
-def _render_all(docs: list[str], jobs: int, progress) -> list[tuple[bytes, int]]:
+def _warm() -> None:
+    _weasyprint()  # imported, or the one-line error, while the parent makes the HTML
+
+
+def start_workers(jobs: int):
+    """`jobs` worker processes, started now and loading WeasyPrint (0.6 s of CPU each) while the
+    caller makes the HTML, for `render_pdf(..., pool=)`; a context manager (shut down on exit).
+    `check(pool)` raises the one-line error if WeasyPrint cannot load."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: a forked copy of a process that already initialised Pango/GLib can hang.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool.warming = [pool.submit(_warm) for _ in range(jobs)]  # one per worker: each is started
+    return pool
+
+
+def check(pool) -> None:
+    """The workers' WeasyPrint loaded, or the one-line error (RegimensError) they raised."""
+    for fut in pool.warming:
+        fut.result()
+
+
+def _render_all(docs: list[str], jobs: int, progress, pool=None) -> list[tuple[bytes, int]]:
     done = 0
+    if pool is not None:
+        return _collect(pool, docs, progress)
     if jobs <= 1:
         out = []
         for d in docs:
@@ -170,16 +223,19 @@ def _render_all(docs: list[str], jobs: int, progress) -> list[tuple[bytes, int]]
 
     # spawn, not fork: a forked copy of a process that already initialised Pango/GLib can hang.
     ctx = multiprocessing.get_context("spawn")
-    results: list[tuple[bytes, int] | None] = [None] * len(docs)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(docs)), mp_context=ctx) as pool:
-        futures = {pool.submit(_render_one, d): i for i, d in enumerate(docs)}
-        from concurrent.futures import as_completed
+    with ProcessPoolExecutor(max_workers=min(jobs, len(docs)), mp_context=ctx) as own:
+        return _collect(own, docs, progress)
 
-        for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
-            done += 1
-            if progress:
-                progress(done, len(docs))
+
+def _collect(pool, docs: list[str], progress) -> list[tuple[bytes, int]]:
+    from concurrent.futures import as_completed
+
+    results: list[tuple[bytes, int] | None] = [None] * len(docs)
+    futures = {pool.submit(_render_one, d): i for i, d in enumerate(docs)}
+    for done, fut in enumerate(as_completed(futures), 1):
+        results[futures[fut]] = fut.result()
+        if progress:
+            progress(done, len(docs))
     return [r for r in results if r is not None]
 
 
