@@ -2,7 +2,7 @@
 
 WeasyPrint lays out about three pages a second and slows down as one document grows, so a
 whole-course sheet (hundreds of pages) is cut at its `<section class="page">` boundaries into
-groups that are laid out in separate processes and joined with pypdf. Each group is a complete
+groups that are laid out in separate processes and joined with pikepdf. Each group is a complete
 document with the same head; its page numbers start where the previous group ended and its
 "of N" is the total, so the joined PDF reads as one. The structure tree (PDF/UA tags), the
 document metadata and a content-derived identifier are carried over, and every font subset gets
