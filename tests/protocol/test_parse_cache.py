@@ -4,19 +4,20 @@ byte-identical outputs, and never a stale or foreign entry."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 import stat
+import subprocess
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 from regimens.errors import ProtocolError
 from regimens.exporters import ics
 from regimens.exporters.tabular import to_json
 from regimens.protocol import cache as cache_mod
 from regimens.protocol.cache import ParseCache
+from regimens.protocol import model
 from regimens.protocol.catalog import Catalog
 from regimens.protocol.loader import load_path
 from regimens.schedule.compiler import compile as compile_timeline
@@ -26,19 +27,24 @@ STAMP = datetime(2027, 1, 1, tzinfo=UTC)
 SHIPPED = Catalog().ids()
 
 
-def _fields_set(value, path="protocol"):
-    """Every model's fields_set, by path: outputs may depend on which fields a file wrote."""
+def _fields(value, path="protocol"):
+    """Every field of every object, by path, with the object's class: the same values and the
+    plain model.py classes (never pydantic's) whether a protocol was parsed or unpickled."""
     out = {}
-    if isinstance(value, BaseModel):
-        out[path] = sorted(value.model_fields_set)
-        for name in type(value).model_fields:
-            out |= _fields_set(getattr(value, name), f"{path}.{name}")
+    if isinstance(value, model.Record):
+        out[path] = f"{type(value).__module__}.{type(value).__qualname__}"
+        for name in value.FIELDS:
+            out |= _fields(getattr(value, name), f"{path}.{name}")
     elif isinstance(value, (tuple, list)):
+        out[path] = type(value).__name__
         for i, v in enumerate(value):
-            out |= _fields_set(v, f"{path}[{i}]")
+            out |= _fields(v, f"{path}[{i}]")
     elif isinstance(value, dict):
+        out[path] = "dict"
         for k, v in value.items():
-            out |= _fields_set(v, f"{path}[{k!r}]")
+            out |= _fields(v, f"{path}[{k!r}]")
+    else:
+        out[path] = repr(value)
     return out
 
 
@@ -57,8 +63,10 @@ def test_cached_protocol_is_the_parsed_one_and_outputs_are_byte_identical(pid, t
     for pf in (first, hit):
         assert (pf.path, pf.content_hash, pf.origin) == (fresh.path, fresh.content_hash, fresh.origin)
         assert pf.protocol == fresh.protocol
-        assert pf.protocol.model_dump() == fresh.protocol.model_dump()
-        assert _fields_set(pf.protocol) == _fields_set(fresh.protocol)
+        fields = _fields(pf.protocol)
+        assert fields == _fields(fresh.protocol)
+        assert {v for k, v in fields.items() if v.startswith("regimens.")} <= {
+            f"regimens.protocol.model.{name}" for name in dir(model)}
     for arm in fresh.protocol.arms:
         choices = {n: d.choices[0].value for n, d in fresh.protocol.decisions.items() if d.default is None}
         req = ScheduleRequest(start=date(2027, 1, 4), arm=arm.label, choices=choices)
@@ -119,7 +127,7 @@ def test_fingerprint_covers_the_validating_modules(monkeypatch):
 
     def edited(self):
         data = read(self)
-        return data + b"\n# edited" if self.name in ("model.py", "checks.py") else data
+        return data + b"\n# edited" if self.name in ("model.py", "schema.py", "checks.py", "version.py") else data
 
     cache_mod.code_fingerprint.cache_clear()
     monkeypatch.setattr(cache_mod.Path, "read_bytes", edited)
@@ -129,6 +137,40 @@ def test_fingerprint_covers_the_validating_modules(monkeypatch):
         monkeypatch.undo()
         cache_mod.code_fingerprint.cache_clear()
     assert cache_mod.code_fingerprint() == base
+
+
+def test_fingerprint_covers_each_validating_file_and_pydantic_and_yaml(monkeypatch):
+    base = cache_mod.code_fingerprint()
+    read = cache_mod.Path.read_bytes
+    for name in ("schema.py", "model.py", "loader.py", "errors.py", "version.py", "__init__.py"):
+        def edited(self, name=name):
+            data = read(self)
+            return data + b"\n# edited" if self.name == name else data
+
+        cache_mod.code_fingerprint.cache_clear()
+        monkeypatch.setattr(cache_mod.Path, "read_bytes", edited)
+        try:
+            assert cache_mod.code_fingerprint() != base, name
+        finally:
+            monkeypatch.undo()
+            cache_mod.code_fingerprint.cache_clear()
+    assert cache_mod.code_fingerprint() == base
+
+
+def test_a_protocol_from_the_cache_imports_neither_pydantic_nor_yaml(tmp_path):
+    # the point of the plain model (model.py): pydantic's import is 80-100 ms of a run
+    code = (
+        "import sys\n"
+        "from regimens.protocol.catalog import Catalog\n"
+        "from regimens.protocol.cache import ParseCache\n"
+        f"pf = Catalog(cache=ParseCache({str(tmp_path)!r})).load('nct02877303')\n"
+        "print(type(pf.protocol).__module__, sorted(m for m in ('pydantic', 'pydantic_core', 'yaml') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.split() == ["regimens.protocol.model", "['pydantic',", "'pydantic_core',", "'yaml']"]
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert again.stdout.split() == ["regimens.protocol.model", "[]"]
 
 
 def test_damaged_moved_or_foreign_entries_are_misses(tmp_path):

@@ -6,8 +6,9 @@ pickle named by a hash of
 
 - the file's bytes (any edit, however small, is another entry: never a stale protocol), and
 - the code that reads and validates it: the source of every module of `regimens.protocol`,
-  `regimens.errors`, the package version, and the versions of Python, pydantic and PyYAML (a
-  change to a rule or a field is another entry too).
+  `regimens.errors`, the package version, and the versions of Python, pydantic (its version file
+  and pydantic-core's compiled module) and PyYAML (a change to a rule or a field is another entry
+  too).
 
 Only successful loads are stored; a file with a problem is parsed every time so that its
 diagnostics are always current. An entry is used only if it is a regular file owned by the user
@@ -30,8 +31,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
-"""Bumped when what an entry holds changes shape."""
+FORMAT = 2
+"""Bumped when what an entry holds changes shape (2: model.py's dataclasses, not pydantic models)."""
 MAX_ENTRIES = 200
 """Protocol entries kept (a protocol is about 50-200 kB pickled); the oldest go first."""
 KINDS = {"protocol": "pickle", "bibliography": "bibliography"}
@@ -45,20 +46,25 @@ def code_fingerprint() -> str:
     """Hash of everything besides the file that decides what a load gives."""
     from importlib.util import find_spec
 
-    import pydantic
-    import pydantic_core
-
     import regimens
 
-    h = hashlib.sha256(f"format {FORMAT}\n{regimens.__version__}\n{sys.version}\n"
-                       f"pydantic {pydantic.VERSION} {pydantic_core.__version__}\n".encode())
-    # PyYAML by its own source (which holds its version), without importing it: a load from the
-    # cache needs no YAML
-    spec = find_spec("yaml")
+    h = hashlib.sha256(f"format {FORMAT}\n{regimens.__version__}\n{sys.version}\n".encode())
+    # PyYAML and pydantic by their own files, without importing them: a load from the cache
+    # needs neither (pydantic's import alone is 80-100 ms). PyYAML's __init__.py and pydantic's
+    # version.py hold their versions (the latter also the pydantic-core version it requires);
+    # pydantic-core's compiled module is named with its size (its version is inside it).
     here = Path(__file__).resolve().parent
-    sources = [*sorted(here.glob("*.py")), here.parent / "errors.py", Path(spec.origin if spec else "-")]
+    sources = [*sorted(here.glob("*.py")), here.parent / "errors.py"]
+    for name, file in (("yaml", None), ("pydantic", "version.py")):
+        spec = find_spec(name)
+        origin = Path(spec.origin) if spec and spec.origin else Path("-")
+        sources.append(origin.with_name(file) if file else origin)
     for p in sources:
         h.update(str(p.name).encode() + b"\0" + (p.read_bytes() if p.is_file() else b"missing") + b"\0")
+    core = find_spec("pydantic_core")
+    folder = Path(core.origin).parent if core and core.origin else None
+    for so in sorted(p for p in folder.glob("_pydantic_core*") if p.is_file()) if folder else ():
+        h.update(f"{so.name} {so.stat().st_size}\0".encode())
     return h.hexdigest()
 
 

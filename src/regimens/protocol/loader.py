@@ -274,10 +274,10 @@ _EXPECTED = {
 def _field_names() -> set[str]:
     from pydantic import BaseModel
 
-    from regimens.protocol import model
+    from regimens.protocol import schema
 
     names: set[str] = set()
-    for obj in vars(model).values():
+    for obj in vars(schema).values():
         if isinstance(obj, type) and issubclass(obj, BaseModel):
             names.update(obj.model_fields)
     return names
@@ -346,7 +346,7 @@ def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
     from pydantic import ValidationError
 
     from regimens.protocol.checks import check_protocol  # cross-field rules, kept apart from the loader
-    from regimens.protocol.model import Protocol
+    from regimens.protocol.schema import Protocol, to_model
 
     data, lines = parse_text(text, filename)
     if not _looks_like_a_protocol(data):
@@ -354,7 +354,8 @@ def load_text(text: str, filename: str, origin: str = "file") -> ProtocolFile:
         raise ProtocolError([Diagnostic(filename, *lines[()], "", "not a regimens protocol file (it has no `id:` and"
                                         " no `courses:` or `arms:`); give a protocol id or a protocol .yaml file")])
     try:
-        protocol = Protocol.model_validate(data)
+        # the plain form (model.py) from here on: what the checks, the cache and every reader get
+        protocol = to_model(Protocol.model_validate(data))
     except ValidationError as exc:
         diags = []
         seen = set()
@@ -406,12 +407,12 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
     """
     from pydantic import ValidationError
 
-    from regimens.protocol import model
+    from regimens.protocol import model, schema
     from regimens.protocol.checks import check_protocol
 
-    collections = [("sources", model.Source), ("ambiguities", model.Ambiguity),
-                   ("decisions", model.Decision), ("courses", model.Course),
-                   ("phases", model.Phase), ("arms", model.Arm)]
+    collections = [("sources", schema.Source), ("ambiguities", schema.Ambiguity),
+                   ("decisions", schema.Decision), ("courses", schema.Course),
+                   ("phases", schema.Phase), ("arms", schema.Arm)]
     if any(len(p) < 2 and p and p[0] in dict(collections) for p in schema_errors):
         return []  # a whole collection has the wrong shape: nothing reliable to check
     # An item's schema error taints that item only; any other error taints its whole entry.
@@ -426,12 +427,12 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
         good: list[tuple[Any, Any]] = []
         for key, value in pairs:
             if name == "courses" and isinstance(value, dict) and isinstance(value.get("items"), list):
-                idx = [k for k, it in enumerate(value["items"]) if _validates(model.Item, it)]
+                idx = [k for k, it in enumerate(value["items"]) if _validates(schema.Item, it)]
                 if len(idx) != len(value["items"]):
                     index_maps[key] = idx
                 value = {**value, "items": [value["items"][k] for k in idx]}
             try:
-                good.append((key, cls.model_validate(value)))
+                good.append((key, schema.to_model(cls.model_validate(value))))
             except ValidationError:
                 label = key if isinstance(key, str) else value.get("key", value.get("label")) if isinstance(value, dict) else None
                 dropped.add(str(label) if label is not None else f"#{key}")
@@ -440,8 +441,8 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
         kept[name] = dict(good) if isinstance(raw, dict) else tuple(v for _, v in good)
     common = data.get("common", ())
     default_arm = data.get("default_arm")
-    salvage = model.Protocol.model_construct(
-        **kept,
+    salvage = _construct(
+        model.Protocol, **kept,
         common=tuple(common) if isinstance(common, list) and all(isinstance(c, str) for c in common) else (),
         default_arm=default_arm if isinstance(default_arm, str) else None,
     )
@@ -457,6 +458,14 @@ def _salvaged_problems(data: dict, schema_errors: list[Path_]) -> list[tuple[Pat
             continue
         out.append((path, msg))
     return out
+
+
+def _construct(cls: type, **values: Any) -> Any:
+    """A model.py record with only the fields given and the defaults (what pydantic's
+    `model_construct` made for the salvage pass): a required field not given stays unset."""
+    obj = object.__new__(cls)
+    obj.__dict__.update({n: v for n, v in cls.DEFAULTS.items() if n not in values}, **values)
+    return obj
 
 
 def load_path(path: str | Path, origin: str = "file", cache: ParseCache | None = None) -> ProtocolFile:
