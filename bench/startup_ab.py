@@ -11,6 +11,11 @@ nct02877303` writes, with the same average SUMMARY and DESCRIPTION length (targe
 Reports the median and the minimum CPU time of each command over the rounds. The current
 checkout reads protocols through a parse cache in a temporary folder (warm after the first run,
 as it is for a user after their first command); the baseline has none or its own.
+
+Two reference processes say how much of the distance is pydantic's import, which every
+`regimens ics` run still pays through plans/plan.py, plans/records.py and dosing/rounding.py
+(a protocol from the parse cache needs none of it since protocol/model.py became plain records):
+`python -c pass` and `python -c "from pydantic import BaseModel"`, in the same rounds.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ def main() -> None:
                                                     f"{d}/floor.ics"], env0),
             "baseline: regimens ics nct02877303": ([PY, "-c", MAIN, *ICS, f"{d}/base.ics"], envs["baseline"]),
             "current: regimens ics nct02877303": ([PY, "-c", MAIN, *ICS, f"{d}/cur.ics"], envs["current"]),
+            "reference: python -c pass": ([PY, "-c", "pass"], env0),
+            "reference: import pydantic's BaseModel": ([PY, "-c", "from pydantic import BaseModel"], env0),
         }
         for cmd, env in cmds.values():  # warm: bytecode, file cache, the current parse cache
             cpu(cmd, env)
@@ -90,6 +97,9 @@ def main() -> None:
         print(f"{what}: baseline {med[b] / med[floor]:.2f}x the floor, current {med[c] / med[floor]:.2f}x "
               f"(target <= {target}x; minimums {low[b] / low[floor]:.2f}x -> {low[c] / low[floor]:.2f}x); "
               f"baseline / current {med[b] / med[c]:.2f}x")
+    pyd = med[keys[7]] - med[keys[6]]
+    print(f"pydantic's import: {pyd * 1000:.0f} ms of CPU (median difference of the references); the current ics "
+          f"run without it would be {(med[keys[5]] - pyd) / med[keys[3]]:.2f}x the floor")
 
 
 if __name__ == "__main__":
