@@ -286,7 +286,7 @@ def main() -> None:
         for i, (think, label, src, workers) in enumerate([] if args.only_cpu else runs):
             data = Path(tmp) / f"run{i}"
             data.mkdir()
-            shutil.copy(seeded / "regimens.sqlite3", data / "regimens.sqlite3")
+            copy_database(seeded, data)
             report(f"{label}, {workers} process{'es' if workers > 1 else ''}", think, args.users,
                    one_run(data, src, workers, owner, args, think))
 
@@ -436,9 +436,17 @@ def cpu_by_page(data: Path, rounds: int) -> dict:
     return cpu
 
 
+def copy_database(seeded: Path, data: Path) -> None:
+    """Each run starts from the seeded SQLite file. On REGIMENS_BENCH_DATABASE_URL (PostgreSQL)
+    there is no file to copy: the runs share that database, so later runs see the earlier runs'
+    changes (a few dozen revisions among 10,000 patients)."""
+    if (seeded / "regimens.sqlite3").exists():
+        shutil.copy(seeded / "regimens.sqlite3", data / "regimens.sqlite3")
+
+
 def child_cpu_by_page(seeded: Path, data: Path, src: str, owner: dict, rounds: int) -> dict:
     data.mkdir()
-    shutil.copy(seeded / "regimens.sqlite3", data / "regimens.sqlite3")
+    copy_database(seeded, data)
     (data / "owner.json").write_text(json.dumps(owner))
     here = str(Path(__file__).parent)
     code = (f"import json, sys; sys.path.insert(0, {here!r}); from service_load import cpu_by_page;"
