@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from regimens.cli.options import parse_date, parse_pairs
 from regimens.dosing.doses import parse_cap_override, parse_modification
 from regimens.dosing.measurements import parse_height, parse_weight
-from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError, RegimensError, read_text
 from regimens.plans.plan import (
     Given,
@@ -30,6 +29,9 @@ from regimens.plans.plan import (
 from regimens.protocol.loader import ProtocolFile
 from regimens.schedule.timeline import Timeline
 
+if TYPE_CHECKING:  # imported where rules are read: they are validated with pydantic
+    from regimens.dosing.rounding import RoundingRules
+
 
 def read_plan(path: str) -> Plan:
     if not Path(path).exists():
@@ -38,6 +40,8 @@ def read_plan(path: str) -> Plan:
 
 
 def read_rounding(path: str | None) -> RoundingRules:
+    from regimens.dosing.rounding import load_rules  # here: a run without doses never needs pydantic
+
     if path is None:
         return load_rules()
     return load_rules(read_text(path, f"rounding file {path!r}"), path)

@@ -27,15 +27,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from regimens.dosing import eligibility
 from regimens.dosing.bsa import FORMULAS, Measurements
-from regimens.dosing.rounding import RoundingRules, default_rules
 from regimens.errors import RequestError
 from regimens.notation.ismp import format_number, format_unit
 from regimens.protocol import units
 from regimens.protocol.model import Band, Dose
 from regimens.schedule.timeline import KIND_ADMINISTRATION, KIND_PREMEDICATION, DoseEvent, DoseWorking, Timeline
+
+if TYPE_CHECKING:  # imported where a dose is rounded: the rules are validated with pydantic
+    from regimens.dosing.rounding import RoundingRules
 
 __all__ = ["FORMULAS", "CapOverride", "Measurements", "Modification", "parse_modification", "resolve_doses"]
 
@@ -212,6 +215,8 @@ def resolve_doses(
     _check_modifications(tl, mods)
     _check_overrides(tl, overrides)
     outside = eligibility.check(tl.eligibility, m.weight_kg, m.age_years, confirmed_outside or {})
+    from regimens.dosing.rounding import default_rules  # here: a run without doses never needs pydantic
+
     rules = rounding or default_rules()
     applies = _pick(tl, mods)
     lifted = _pick(tl, overrides)

@@ -25,10 +25,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from regimens.dosing.doses import resolve_doses
-from regimens.dosing.rounding import RoundingRules, load_rules
 from regimens.errors import PlanError
 from regimens.notation.ismp import format_dose, format_number
 from regimens.plans.closures import ClosureReport, apply_closures, closure_on
@@ -57,6 +54,7 @@ from regimens.schedule.timeline import (
 )
 
 if TYPE_CHECKING:  # imported where used: a calendar or sheet of a plan never needs them
+    from regimens.dosing.rounding import RoundingRules
     from regimens.plans.cumulative import Limits
     from regimens.plans.diff import Preview
 
@@ -142,6 +140,8 @@ def record(plan: Plan, change: Change, tl: Timeline | None = None) -> Plan:
     """The plan with the change added (no revision bump; `plan.next_revision` does that). `tl` is
     the realised timeline before the change, needed to resolve an administration's dose. A value
     the plan format refuses (a time 25:00) is a PlanError naming the field."""
+    from pydantic import ValidationError  # a recorded change is validated by plans/schema.py
+
     try:
         return _record(plan, change, tl)
     except ValidationError as exc:
@@ -155,14 +155,16 @@ def _record(plan: Plan, change: Change, tl: Timeline | None) -> Plan:
     if isinstance(change, Move):
         if change.mode not in MOVE_MODES:
             raise PlanError(f"unknown move mode {change.mode!r}; use one of {', '.join(MOVE_MODES)}")
-        mv = PlanMove(target=change.target, to=change.to, at=change.at, mode=change.mode,
-                      reason=_need(change.reason, "a move", "a reason (--reason)"),
-                      by=_need(change.by, "a move", "the person (--by)"), override=change.override)
+        mv = PlanMove.model_validate(dict(
+            target=change.target, to=change.to, at=change.at, mode=change.mode,
+            reason=_need(change.reason, "a move", "a reason (--reason)"),
+            by=_need(change.by, "a move", "the person (--by)"), override=change.override))
         return plan.model_copy(update={"moves": (*plan.moves, mv)})
     if isinstance(change, Cease):
-        c = PlanCease(drug=change.drug, from_date=change.from_date, why=change.why,
-                      reason=_need(change.reason, "a cease", "a reason (--reason)"),
-                      by=_need(change.by, "a cease", "the person (--by)"))
+        c = PlanCease.model_validate(dict(
+            drug=change.drug, from_date=change.from_date, why=change.why,
+            reason=_need(change.reason, "a cease", "a reason (--reason)"),
+            by=_need(change.by, "a cease", "the person (--by)")))
         return plan.model_copy(update={"ceased": (*plan.ceased, c)})
     if isinstance(change, Resume):
         return _resume(plan, change)
@@ -176,15 +178,17 @@ def _record(plan: Plan, change: Change, tl: Timeline | None) -> Plan:
             raise PlanError(f"{change.target}: a dose not given needs the reason (--reason)")
         if change.given and change.dose is None:
             raise PlanError(f"{change.target}: a given dose needs the dose given (--dose-given '600 mg')")
-        rec = PlanAdministration(uid=e.uid, given=change.given, at=change.at, dose=change.dose, unit=change.unit,
-                                 by=_need(change.by, "an administration record", "the person (--by)"),
-                                 checked_by=change.checked_by or None, reason=change.reason or None)
+        rec = PlanAdministration.model_validate(dict(
+            uid=e.uid, given=change.given, at=change.at, dose=change.dose, unit=change.unit,
+            by=_need(change.by, "an administration record", "the person (--by)"),
+            checked_by=change.checked_by or None, reason=change.reason or None))
         kept = tuple(a for a in plan.administrations if a.uid != e.uid)
         return plan.model_copy(update={"administrations": (*kept, rec)})
     if isinstance(change, Prior):
-        p = PriorExposure(drug=change.drug.strip().lower(), amount=change.amount, unit=change.unit,
-                          source=_need(change.source, "prior exposure", "its source (--prior-source)"),
-                          by=_need(change.by, "prior exposure", "the person (--by)"))
+        p = PriorExposure.model_validate(dict(
+            drug=change.drug.strip().lower(), amount=change.amount, unit=change.unit,
+            source=_need(change.source, "prior exposure", "its source (--prior-source)"),
+            by=_need(change.by, "prior exposure", "the person (--by)")))
         return plan.model_copy(update={"prior_exposure": (*plan.prior_exposure, p)})
     raise TypeError(f"not a change: {change!r}")
 
@@ -210,6 +214,8 @@ def compiled(pf: ProtocolFile, plan: Plan, rounding: RoundingRules | None = None
     measurements, mods = plan.dosing()
     overrides = plan.cap_override_list()
     if measurements is not None or mods or overrides:
+        from regimens.dosing.rounding import load_rules  # here: a run without doses never needs pydantic
+
         tl = resolve_doses(tl, measurements, mods, rounding or load_rules(), overrides, plan.confirmed_outside)
     return tl
 
@@ -536,7 +542,8 @@ def preview(pf: ProtocolFile, plan: Plan, changes: list[Change] | Change, roundi
         if not (by or "").strip():
             raise PlanError("an override needs the person recording it (--by)")
         new = new.model_copy(update={"overrides": (*new.overrides, *(
-            PlanOverride(rule=f"lifetime-limit:{t.drug}", name=override, by=by.strip()) for t in over))})
+            PlanOverride.model_validate(dict(rule=f"lifetime-limit:{t.drug}", name=override, by=by.strip()))
+            for t in over))})
     lines = sheet_lines(after, new, limits)
     after = replace(after, warnings=(*after.warnings, *lines))
     return Outcome(new, before, after, diff(before, after), report, tuple(after.warnings),

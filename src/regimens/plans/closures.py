@@ -21,8 +21,6 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from pydantic import ValidationError
-
 from regimens.errors import PlanError
 from regimens.notation.ismp import display_drug
 from regimens.plans.records import CLOSURE_POLICIES, PlanClosures
@@ -79,6 +77,7 @@ class ClosureReport:
 
 def load_closures(text: str, name: str) -> PlanClosures:
     import yaml  # here, not at the top: most runs never read or write this kind of file
+    from pydantic import ValidationError  # the file is validated by plans/schema.py
 
     try:
         data = yaml.safe_load(text)

@@ -6,7 +6,11 @@ error (PlanError naming both versions), because days and doses may have changed 
 patient: the pharmacist reviews the change and records it with `regimens plan record
 --accept-protocol`, which stores the new version and hash in a new revision.
 
-Pure: text in, models and bytes out. The CLI reads and writes the file (0600, atomically).
+The plan and its parts are plain frozen records (plans/records.py's PlanRecord); the file's rules
+are the pydantic models of the same names in plans/schema.py, which validate a plan file (and
+write one), so a run without a plan file never imports pydantic.
+
+Pure: text in, records and bytes out. The CLI reads and writes the file (0600, atomically).
 """
 
 from __future__ import annotations
@@ -16,11 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from regimens.dosing.bsa import DEFAULT_FORMULA, FORMULAS, Measurements
 from regimens.dosing.doses import CapOverride, Modification, parse_cap_override, parse_modification
-from regimens.dosing.measurements import parse_height, parse_weight
 from regimens.errors import PlanError, ProtocolError, RequestError
 from regimens.notation.ismp import format_number
 from regimens.plans.records import (
@@ -29,6 +30,7 @@ from regimens.plans.records import (
     PlanClosures,
     PlanMove,
     PlanOverride,
+    PlanRecord,
     PriorExposure,
 )
 from regimens.protocol.loader import ProtocolFile
@@ -37,54 +39,30 @@ from regimens.schedule.request import ScheduleRequest
 FORMAT = "regimens-plan/1"
 
 
-class _Frozen(BaseModel):
-    # defer_build: validators are built when first used, not at import (start-up time)
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
-
-
-class PlanProtocol(_Frozen):
-    id: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+class PlanProtocol(PlanRecord):
+    id: str
+    version: str
+    content_hash: str
     """sha256 of the protocol file the plan was made (or last accepted) with."""
     file: str | None = None
     """Path of the protocol file when it was given as a path rather than an id."""
 
 
-class PlanMeasurements(_Frozen):
-    height_cm: float | None = Field(default=None, gt=0)
-    weight_kg: float | None = Field(default=None, gt=0)
-    bsa_m2: float | None = Field(default=None, gt=0)
+class PlanMeasurements(PlanRecord):
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    bsa_m2: float | None = None
     """Only when BSA was given directly; otherwise it is recalculated from height and weight."""
-    age_years: float | None = Field(default=None, ge=0)
+    age_years: float | None = None
     measured_on: date | None = None
     bsa_formula: str = DEFAULT_FORMULA
-    bsa_cap: float | None = Field(default=None, gt=0)
+    bsa_cap: float | None = None
     height_given: str | None = None
     """The height as written when it was not in cm (`5 ft 9 in`); height_cm holds the conversion."""
     weight_given: str | None = None
     """The weight as written when it was not in kg (`154 lb`)."""
     confirmed: str | None = None
     """Why a measurement far outside the growth reference for the age is right (docs/dosing.md)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _units(cls, data: Any) -> Any:
-        # a plan file may say `weight_kg: 154 lb` or `height_cm: 5ft9in`: converted, and the
-        # written value kept beside the number (bare numbers stay kg and cm)
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        for key, given, parse in (("height_cm", "height_given", parse_height), ("weight_kg", "weight_given", parse_weight)):
-            if isinstance(data.get(key), str):
-                try:
-                    q = parse(data[key], key)
-                except RequestError as exc:
-                    raise ValueError(str(exc)) from None
-                data[key] = q.value
-                if q.converted:
-                    data[given] = q.given
-        return data
 
     def to_measurements(self) -> Measurements:
         return Measurements(self.height_cm, self.weight_kg, self.bsa_m2, self.age_years,
@@ -93,34 +71,34 @@ class PlanMeasurements(_Frozen):
                             confirmed=self.confirmed)
 
 
-class PlanModification(_Frozen):
-    drug: str = Field(min_length=1)
-    change: str = Field(min_length=1)
+class PlanModification(PlanRecord):
+    drug: str
+    change: str
     """`75%` (give 75 %), `-25%` (reduce by 25 %), `1 mg` or `750 mg/m2`."""
     from_cycle: str | None = None
-    reason: str = Field(min_length=1)
+    reason: str
 
     def to_modification(self) -> Modification:
         at = f"@{self.from_cycle}" if self.from_cycle else ""
         return parse_modification(f"{self.drug}={self.change}{at}", self.reason)
 
 
-class PlanCapOverride(_Frozen):
+class PlanCapOverride(PlanRecord):
     """A dose of `drug` may go above the protocol cap from `from_cycle` on (docs/dosing.md#caps)."""
 
-    drug: str = Field(min_length=1)
+    drug: str
     from_cycle: str | None = None
-    reason: str = Field(min_length=1)
+    reason: str
 
     def to_override(self) -> CapOverride:
         at = f"@{self.from_cycle}" if self.from_cycle else ""
         return parse_cap_override(f"{self.drug}{at}", self.reason)
 
 
-class PlanChange(_Frozen):
-    revision: int = Field(ge=1)
+class PlanChange(PlanRecord):
+    revision: int
     recorded_on: date | None = None
-    note: str = Field(min_length=1)
+    note: str
     """What changed (generated from the change itself)."""
     reason: str | None = None
     """Why, as the person recording it gave it (`--reason`)."""
@@ -128,11 +106,11 @@ class PlanChange(_Frozen):
     """Who recorded it (`--by`)."""
 
 
-class Plan(_Frozen):
+class Plan(PlanRecord):
     """One patient's choices and reality for one protocol. Holds no name or identifier."""
 
     format: Literal["regimens-plan/1"] = FORMAT
-    id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16,64}$")
+    id: str | None = None
     """Random id made once by `regimens plan new` (the library makes no randomness) and kept
     through every revision: it is mixed into calendar UIDs, so two patients' calendars in one
     CalDAV collection never share a UID (docs/ics.md). None in plans made before it existed."""
@@ -153,7 +131,7 @@ class Plan(_Frozen):
     confirmed_outside: dict[str, str] = {}
     """Eligibility limit id (protocol `eligibility`) → why doses are calculated although the patient
     is outside it (`--confirm-outside weight --reason ...`)."""
-    revision: int = Field(default=1, ge=1)
+    revision: int = 1
     history: tuple[PlanChange, ...] = ()
     # treatment as it really happens (plans/records.py, applied by plans/changes.py)
     moves: tuple[PlanMove, ...] = ()
@@ -180,6 +158,8 @@ class Plan(_Frozen):
 
 
 def load_plan(text: str, name: str) -> Plan:
+    from pydantic import ValidationError  # here: only a plan file is validated by the schema
+
     from regimens.protocol.loader import parse_text
 
     try:
@@ -334,11 +314,11 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
     if start is None:
         raise RequestError("missing --start YYYY-MM-DD (day 1 of the first element)")
     # without a plan file: built without validation (every value comes from a validated protocol
-    # and the parsed options), so a run that reads no plan never builds the Plan validators
-    # (about 40 ms of every `regimens ics`; tests/plans/test_plan.py checks it equals a validated
-    # plan). Nothing a user gives is checked by these validators: measurements are validated in
+    # and the parsed options), so a run that reads no plan never imports pydantic (about 75 ms of
+    # every `regimens ics`; tests/plans/test_plan.py checks it equals a validated plan). Nothing a
+    # user gives is checked by the schema's validators: measurements are validated in
     # _measurements, doses, caps and eligibility when they are calculated, overlaps by the compiler
-    old = plan or Plan.model_construct(protocol=_protocol_of(pf, construct=True), start=start, revision=1)
+    old = plan or Plan(protocol=_protocol_of(pf, validate=False), start=start, revision=1)
     return old.model_copy(update={
         "start": start,
         "arm": g.arm if g.arm is not None else old.arm,
@@ -354,10 +334,10 @@ def merge(plan: Plan | None, pf: ProtocolFile, g: Given) -> Plan:
     })
 
 
-def _protocol_of(pf: ProtocolFile, construct: bool = False) -> PlanProtocol:
+def _protocol_of(pf: ProtocolFile, validate: bool = True) -> PlanProtocol:
     fields = dict(id=pf.protocol.id, version=pf.protocol.version, content_hash=pf.content_hash,
                   file=pf.path if pf.origin == "file" else None)
-    return PlanProtocol.model_construct(**fields) if construct else PlanProtocol(**fields)
+    return PlanProtocol.model_validate(fields) if validate else PlanProtocol(**fields)
 
 
 def accept_protocol(plan: Plan, pf: ProtocolFile) -> Plan:
@@ -373,8 +353,9 @@ def same_content(a: Plan, b: Plan) -> bool:
 def next_revision(plan: Plan, note: str, on: date | None, reason: str | None = None,
                   by: str | None = None) -> Plan:
     rev = plan.revision + 1
-    return plan.model_copy(update={"revision": rev, "history": tuple(plan.history) + (
-        PlanChange(revision=rev, recorded_on=on, note=note, reason=reason or None, by=by or None),)})
+    change = PlanChange.model_validate(dict(revision=rev, recorded_on=on, note=note, reason=reason or None,
+                                            by=by or None))
+    return plan.model_copy(update={"revision": rev, "history": (*plan.history, change)})
 
 
 def describe_given(g: Given, accepted: PlanProtocol | None = None) -> str:

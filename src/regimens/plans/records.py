@@ -1,6 +1,11 @@
 """What a plan file stores about treatment as it really happened: moved doses and days, ceased
 drugs, recorded administrations (given or not given), prior exposure and the site closures in
-force. Plain data (frozen pydantic); what each one does to the timeline is in plans/changes.py.
+force. Plain frozen records; what each one does to the timeline is in plans/changes.py.
+
+The plan file's rules (types, lengths, patterns, the `from` alias) are the pydantic models of the
+same names in plans/schema.py, used only where a plan file, a closures file or a recorded change
+is validated: a run without a plan file never imports pydantic (its import was 71-75 ms of CPU of
+every `regimens ics`). tests/plans/test_plan_schema.py keeps the two sets of fields equal.
 
 Every record carries its reason and the person who recorded it: they are the plan's audit trail
 (`plan show --history`) as much as the history lines.
@@ -10,9 +15,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from regimens.protocol.model import Record
 
 MoveMode = Literal["dose", "cycle", "later"]
 """dose: only the dose or day named; cycle: it and the rest of its cycle; later: it and
@@ -36,87 +41,109 @@ def parse_selector(text: str) -> tuple[str, int, str | None, int | None] | None:
     return m["cycle"], int(m["day"]), m["drug"], int(m["n"]) if m["n"] else None
 
 
-class _Frozen(BaseModel):
-    # defer_build: validators are built when first used, not at import (start-up time)
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, populate_by_name=True,
-                              defer_build=True)
+class PlanRecord(Record):
+    """A plain plan record that also answers the pydantic calls the plan's users make (the
+    commands, the clinic service): `model_copy(update=...)` copies without validating, as
+    pydantic's does; `model_dump` and `model_dump_json` are the schema model's own (plans/schema.py),
+    so a plan file and the service's content keys are written by pydantic exactly as before;
+    `model_validate` validates with the schema and returns the plain record."""
+
+    def model_copy(self, update: dict[str, Any] | None = None) -> Any:
+        if update and not update.keys() <= set(self.FIELDS):
+            raise TypeError(f"{type(self).__name__} has no field {next(k for k in update if k not in self.FIELDS)!r}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        if update:
+            new.__dict__.update(update)
+        return new
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        from regimens.plans import schema
+
+        return schema.as_schema(self).model_dump(**options)
+
+    def model_dump_json(self, **options: Any) -> str:
+        from regimens.plans import schema
+
+        return schema.as_schema(self).model_dump_json(**options)
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Any:
+        """The record validated by its schema model; raises pydantic's ValidationError."""
+        from regimens.plans import schema
+
+        return schema.to_plain(getattr(schema, cls.__name__).model_validate(data))
 
 
-class PlanMove(_Frozen):
-    target: str = Field(min_length=1)
+class PlanMove(PlanRecord):
+    target: str
     """A uid or `CYCLE_ID:DAY[:DRUG][#N]` (also written `CYCLE_ID.dDAY`)."""
     to: date
-    at: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    at: str | None = None
     """New clock time of the first targeted dose; None keeps each dose's time."""
     mode: MoveMode = "dose"
-    reason: str = Field(min_length=1)
-    by: str = Field(min_length=1)
+    reason: str
+    by: str
     override: str | None = None
     """Named override of a protocol rule the move breaks (who and why), or None."""
 
 
-class PlanCease(_Frozen):
+class PlanCease(PlanRecord):
     drug: str | None = None
     """None: the whole treatment."""
-    from_date: date = Field(alias="from")
+    from_date: date
     why: CeaseWhy
-    reason: str = Field(min_length=1)
-    by: str = Field(min_length=1)
+    reason: str
+    by: str
 
 
-class PlanAdministration(_Frozen):
+class PlanAdministration(PlanRecord):
     """A dose as the nurse recorded it: given (when, how much, by whom, second checker) or not."""
 
-    uid: str = Field(min_length=1)
+    uid: str
     given: bool = True
     at: datetime | None = None
-    dose: float | None = Field(default=None, ge=0)
+    dose: float | None = None
     unit: str | None = None
-    by: str = Field(min_length=1)
+    by: str
     checked_by: str | None = None
     reason: str | None = None
     """Why it was not given (required then), or a remark."""
 
-    @field_validator("at")
-    @classmethod
-    def _naive(cls, v: datetime | None) -> datetime | None:
-        # clinic local time, as every time in a timeline
-        return v.replace(tzinfo=None) if v is not None else v
 
-
-class PriorExposure(_Frozen):
+class PriorExposure(PlanRecord):
     """Dose received before this plan (an earlier regimen), entered for the cumulative total."""
 
-    drug: str = Field(min_length=1)
+    drug: str
     """Generic name, or `doxorubicin-equivalent` for an anthracycline total already converted."""
-    amount: float = Field(gt=0)
+    amount: float
     unit: Literal["mg", "mg/m2", "units", "units/m2"]
-    source: str = Field(min_length=1)
+    source: str
     """Where the figure comes from (discharge letter, earlier plan) and, for a converted
     anthracycline total, the source of the conversion factor used."""
-    by: str = Field(min_length=1)
+    by: str
 
 
-class ClosureDay(_Frozen):
+class ClosureDay(PlanRecord):
     date: date
-    name: str = Field(min_length=1)
+    name: str
 
 
-class ClosurePeriod(_Frozen):
+class ClosurePeriod(PlanRecord):
     start: date
     end: date
-    name: str = Field(min_length=1)
+    name: str
 
 
 ClosurePolicy = Literal["next-open-day", "move-cycle", "keep-flag", "keep"]
 CLOSURE_POLICIES: tuple[str, ...] = ("next-open-day", "move-cycle", "keep-flag", "keep")
 
 
-class PlanClosures(_Frozen):
+class PlanClosures(PlanRecord):
     """A site's closed days as loaded into the plan (plans/closures.py reads the site file)."""
 
-    site: str = Field(min_length=1)
-    made_by: str = Field(min_length=1)
+    site: str
+    made_by: str
     """How the file was made (generator command, library and version) or who typed it."""
     closed_weekdays: tuple[Literal["monday", "tuesday", "wednesday", "thursday", "friday",
                                    "saturday", "sunday"], ...] = ()
@@ -126,14 +153,14 @@ class PlanClosures(_Frozen):
     """Kind of event → policy. Keys: cycle-start (anything on day 1 of a cycle but doses by mouth and
     inpatient doses), administration, oral (an administration by mouth, usually taken
     at home), premedication, lab, visit, assessment, procedure, hospitalization, default."""
-    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_hash: str
 
 
-class PlanOverride(_Frozen):
+class PlanOverride(PlanRecord):
     """A protocol or site rule knowingly crossed: which rule, who decided, why."""
 
-    rule: str = Field(min_length=1)
+    rule: str
     """e.g. `lifetime-limit:doxorubicin`."""
-    name: str = Field(min_length=1)
+    name: str
     """The override as given (`--override 'Dr A Smith: cardiology review, LVEF 60 %'`)."""
-    by: str = Field(min_length=1)
+    by: str
