@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from regimens.dosing.doses import duration_text
+from regimens.exporters import json_indent
 from regimens.notation.ismp import NOT_PUBLIC_TEXT, display_drug, format_dose, ismp_clean
 from regimens.schedule.timeline import Timeline
 
@@ -61,7 +61,7 @@ def to_json(tl: Timeline, with_header: bool = True) -> bytes:
     (`with_header` is accepted for older callers; the header is always there.)"""
     events = [e.to_dict() for e in tl.events]
     data = {"format": JSON_FORMAT, "timeline": header(tl), "events": events}
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+    text = json_indent.dumps(data, indent=2)  # json.dumps(indent=2) text, by the C encoder
     return (ismp_clean(text) + "\n").encode("utf-8")
 
 
