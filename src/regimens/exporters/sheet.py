@@ -167,12 +167,12 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
         ctx.update(patient_calendar.patient(tl, chosen, options, tr_text))
         template = "patient.html.j2"
     if options.kind == "patient":
-        # patient-facing: plain names for internal citation keys
+        # patient-facing: plain names for internal citation keys, and QD/BID/TID spelled out
         names = dict(tl.source_names)
-        ctx = _walk(ctx, lambda t: public_text(t, names))
-    if options.kind != "pharmacist":
-        # nurse and patient sheets spell out QD/BID/TID; the pharmacist sheet keeps quotations
-        ctx = _walk(ctx, plain_frequency)
+        ctx = _walk(ctx, _memo(lambda t: plain_frequency(public_text(t, names))))
+    elif options.kind == "nurse":
+        # the nurse sheet spells out QD/BID/TID too; the pharmacist sheet keeps quotations
+        ctx = _walk(ctx, _memo(plain_frequency))
     else:
         refs = [e.source for e in chosen.events if e.source]
         used = {source_key(r) for r in refs}
@@ -226,15 +226,32 @@ def _template_gettext(tr):
     return gettext
 
 
+def _memo(fn):
+    """`fn` once per distinct text: a whole-course context holds the same few hundred texts tens
+    of thousands of times (drug names, routes, notes), and both rewrites are pure."""
+    done: dict[str, str] = {}
+
+    def once(text: str) -> str:
+        out = done.get(text)
+        if out is None:
+            out = done[text] = fn(text)
+        return out
+
+    return once
+
+
 def _walk(value, fn):
     """Apply a text rewrite to every plain `str` of a template context: Markup (translated,
     already escaped) and other objects pass untouched."""
-    if type(value) is str:
+    t = type(value)
+    if t is str:
         return fn(value)
-    if type(value) is dict:
+    if t is dict:
         return {k: _walk(v, fn) for k, v in value.items()}
-    if type(value) in (list, tuple):
-        return type(value)(_walk(v, fn) for v in value)
+    if t is list:
+        return [_walk(v, fn) for v in value]
+    if t is tuple:
+        return tuple([_walk(v, fn) for v in value])
     return value
 
 
