@@ -199,6 +199,25 @@ def test_files_that_only_look_like_ours_are_not_removed(tmp_path):
     assert other.exists()
 
 
+def test_a_folder_is_searched_for_leftovers_at_most_every_few_seconds(tmp_path, monkeypatch):
+    # a batch writes thousands of files into one folder: listing it before each was 1 ms a file
+    looked = []
+    real = output._clean_stale
+    monkeypatch.setattr(output, "_clean_stale", lambda folder: looked.append(folder) or real(folder))
+    clock = [1000.0]
+    monkeypatch.setattr(output.time, "monotonic", lambda: clock[0])
+    for i in range(5):
+        output.write_atomic(tmp_path / f"{i}.json", b"{}")
+    output.write_set([(tmp_path / "a.ics", b"x"), (tmp_path / "b.html", b"y")])
+    assert looked == [tmp_path]
+    (tmp_path / "sub").mkdir()
+    output.write_atomic(tmp_path / "sub" / "c.json", b"{}")  # another folder is looked at at once
+    assert looked == [tmp_path, tmp_path / "sub"]
+    clock[0] += output._STALE_SECONDS  # a file can only have turned stale by now
+    output.write_atomic(tmp_path / "d.json", b"{}")
+    assert looked == [tmp_path, tmp_path / "sub", tmp_path]
+
+
 # --- small (item 16) -------------------------------------------------------------------------
 
 
