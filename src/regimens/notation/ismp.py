@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 
 # US list: only entries verified in ../shared/reference/safety-notation-and-exports.md
 # (ISMP/FDA list, ASHP monograph titles, an ISMP table copy). cycloPHOSphamide and
@@ -30,8 +31,13 @@ DEFAULT_TALL_MAN: Mapping[str, str] = {
 }
 
 
+@lru_cache(maxsize=8192, typed=True)
 def format_number(value: float | Decimal, max_decimals: int = 3) -> str:
-    """Format a dose number the ISMP way: no trailing zeros, leading zero below 1."""
+    """Format a dose number the ISMP way: no trailing zeros, leading zero below 1.
+
+    Memoised: a whole-course sheet formats the same few hundred numbers tens of thousands of
+    times, and the Decimal work is 4 us a call. `typed` keeps 1, 1.0 and Decimal("1.0") apart
+    (equal keys otherwise), so each gets the text it would get uncached."""
     d = Decimal(str(value))
     if not d.is_finite():
         return str(value)  # never a dose (the models refuse it), but an error message may quote it
