@@ -58,7 +58,7 @@ def test_edge_values(value):
 
 
 def test_other_types_raise_what_json_raises():
-    for value in ({"when": date(2027, 1, 4)}, [1, {"x": [object()]}], {1.5: {2}}):
+    for value in ({"when": date(2027, 1, 4)}, [1, {"x": [object()]}], {1.5: {2}}, {(1, 2): [1]}, {"a": {(1,): 1}}):
         with pytest.raises(TypeError) as ours:
             json_indent.dumps(value)
         with pytest.raises(TypeError) as theirs:

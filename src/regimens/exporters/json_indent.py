@@ -13,8 +13,8 @@ closing bracket. So every run of consecutive items that hold no non-empty contai
 brackets cut off; only the nested containers are walked here. tests/exporters/test_json_indent.py
 checks the text against `json.dumps` on every shipped protocol's timeline and on generated data.
 
-Anything this module does not handle itself (a non-string key, a value of another type) goes
-back to `json.dumps` for that container, so the text and the errors stay the standard library's.
+A value of another type goes back to `json.dumps`, so the text and the errors stay the standard
+library's; keys that are not text are converted by the C encoder, as `json.dumps` converts them.
 It does not check for circular references (a timeline has none): one would end in RecursionError.
 """
 
@@ -53,11 +53,6 @@ def dumps(value: Any, indent: int = 2) -> str:
     return "".join(out)
 
 
-def _leaf(v: Any) -> bool:
-    t = type(v)
-    return t in _SCALAR or ((t is dict or t is list or t is tuple) and not v)
-
-
 def _value(v: Any, depth: int, unit: str, out: list[str]) -> None:
     t = type(v)
     if t is dict and v:
@@ -71,25 +66,24 @@ def _value(v: Any, depth: int, unit: str, out: list[str]) -> None:
 
 
 def _dict(d: dict, depth: int, unit: str, out: list[str]) -> None:
-    if any(type(k) is not str for k in d):
-        # int, float, bool or None keys are converted by the encoder; leave that to it
-        out.append(_reindent(json.dumps(d, indent=len(unit), ensure_ascii=False), depth, unit))
-        return
     inner = "\n" + unit * (depth + 1)
     sep = "," + inner
     enc = _encoder(sep)
     out.append("{" + inner)
     first = True
-    run: dict[str, Any] = {}
+    run: dict[Any, Any] = {}
     for k, v in d.items():
-        if _leaf(v):
-            run[k] = v
+        t = type(v)
+        if t in _SCALAR or ((t is dict or t is list or t is tuple) and not v):
+            run[k] = v  # the C encoder converts (or refuses) the key as json.dumps does
             continue
         if run:
             out.append(("" if first else sep) + enc(run)[1:-1])
             run = {}
             first = False
-        out.append(("" if first else sep) + _encode_key(k) + ": ")
+        # a key of an int, float, bool or None is written as the encoder writes it
+        key = _encode_key(k) if type(k) is str else enc({k: None})[1:-7]  # '{KEY: null}'
+        out.append(("" if first else sep) + key + ": ")
         first = False
         _value(v, depth + 1, unit, out)
     if run:
@@ -105,7 +99,8 @@ def _list(items, depth: int, unit: str, out: list[str]) -> None:
     first = True
     run: list[Any] = []
     for v in items:
-        if _leaf(v):
+        t = type(v)
+        if t in _SCALAR or ((t is dict or t is list or t is tuple) and not v):
             run.append(v)
             continue
         if run:

@@ -169,10 +169,10 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
     if options.kind == "patient":
         # patient-facing: plain names for internal citation keys, and QD/BID/TID spelled out
         names = dict(tl.source_names)
-        ctx = _walk(ctx, _memo(lambda t: plain_frequency(public_text(t, names))))
+        ctx = _walk(ctx, lambda t: plain_frequency(public_text(t, names)))
     elif options.kind == "nurse":
         # the nurse sheet spells out QD/BID/TID too; the pharmacist sheet keeps quotations
-        ctx = _walk(ctx, _memo(plain_frequency))
+        ctx = _walk(ctx, plain_frequency)
     else:
         refs = [e.source for e in chosen.events if e.source]
         used = {source_key(r) for r in refs}
@@ -226,36 +226,61 @@ def _template_gettext(tr):
     return gettext
 
 
-def _memo(fn):
-    """`fn` once per distinct text: a whole-course context holds the same few hundred texts tens
-    of thousands of times (drug names, routes, notes), and both rewrites are pure."""
-    done: dict[str, str] = {}
-
-    def once(text: str) -> str:
-        out = done.get(text)
-        if out is None:
-            out = done[text] = fn(text)
-        return out
-
-    return once
-
-
 def _walk(value, fn):
     """Apply a text rewrite to every plain `str` of a template context: Markup (translated,
-    already escaped) and other objects pass untouched."""
-    t = type(value)
-    if t is str:
-        return fn(value)
-    if t is dict:
-        return {k: _walk(v, fn) for k, v in value.items()}
-    if t is list:
-        return [_walk(v, fn) for v in value]
-    if t is tuple:
-        return tuple([_walk(v, fn) for v in value])
-    return value
+    already escaped) and other objects pass untouched.
+
+    `fn` runs once per distinct text (a whole-course context holds the same few hundred texts
+    tens of thousands of times, and both rewrites are pure), and a list or dict that the context
+    holds in several places (a day's rows are also the week's) is rewritten once and shared."""
+    texts: dict[str, str] = {}
+    done: dict[int, tuple[object, object]] = {}  # id -> (the original, kept alive; its rewrite)
+
+    def walk(v):
+        t = type(v)
+        if t is str:
+            out = texts.get(v)
+            if out is None:
+                out = texts[v] = fn(v)
+            return out
+        if t is dict or t is list or t is tuple:
+            seen = done.get(id(v))
+            if seen is not None:
+                return seen[1]
+            if t is dict:
+                out = {k: walk(x) for k, x in v.items()}
+            elif t is list:
+                out = [walk(x) for x in v]
+            else:
+                out = tuple([walk(x) for x in v])
+            done[id(v)] = (v, out)
+            return out
+        return v
+
+    return walk(value)
 
 
 _ENV = None
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _dict_first(base):
+    """A Jinja environment class whose `x.name` on a plain dict is the item at once. Jinja tries
+    `getattr(x, "name")` first, and on a dict that raises AttributeError for every name but the
+    dict's own methods: a quarter of a million exceptions for a batch patient's three sheets.
+    Only those method names can succeed as attributes, so the item is looked up first for any
+    other name and the result is what Jinja itself would give."""
+
+    class DictFirst(base):
+        def getattr(self, obj, attribute):
+            if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return super().getattr(obj, attribute)
+
+    return DictFirst
 
 
 def _environment():
@@ -263,7 +288,8 @@ def _environment():
     if _ENV is None:
         import jinja2
 
-        _ENV = jinja2.Environment(
+        _DictFirstEnvironment = _dict_first(jinja2.Environment)
+        _ENV = _DictFirstEnvironment(
             loader=jinja2.PackageLoader("regimens.exporters", "templates/sheet"),
             autoescape=True,  # patient names and protocol notes are user text
             undefined=jinja2.StrictUndefined,
