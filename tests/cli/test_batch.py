@@ -346,3 +346,34 @@ def test_ctrl_c_stops_cleanly_without_partial_files(tmp_path):
     assert 0 < len(names) < 60
     for n in names:
         json.loads((out / n).read_text(encoding="utf-8"))  # every file written is complete
+
+
+def test_the_collector_is_tuned_for_the_rows_and_put_back_after_one_job(run_cli, tmp_path, monkeypatch):
+    # batch_cmd._fewer_collections: fewer young-generation collections while rows render
+    # (docs/performance.md); the calling process gets its own settings back afterwards
+    import gc
+
+    from regimens.cli import batch_cmd
+
+    seen = []
+    real = batch_cmd.process_row
+    monkeypatch.setattr(batch_cmd, "process_row",
+                        lambda *a: seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0)) or real(*a))
+    before = gc.get_threshold()
+    f = _csv(tmp_path, f"p1,{P},,2027-01-04,,170,70,40,json\np2,{P},,2027-01-11,,170,70,40,json\n")
+    code, _, err = run_cli("batch", str(f), "--outdir", str(tmp_path / "out"), "--jobs", "1", env=TZ)
+    assert code == 0, err
+    assert seen == [(batch_cmd.GC_THRESHOLD, True)] * 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_worker_process_renders_with_the_tuned_collector():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import gc; from regimens.cli import batch_cmd; batch_cmd._worker();"
+            " print(gc.get_threshold()[0], gc.get_freeze_count() > 0)")
+    env = {"PYTHONPATH": str(Path(__file__).parents[2] / "src"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == [str(50_000), "True"]
