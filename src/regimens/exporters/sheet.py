@@ -236,26 +236,35 @@ def _walk(value, fn):
     texts: dict[str, str] = {}
     done: dict[int, tuple[object, object]] = {}  # id -> (the original, kept alive; its rewrite)
 
+    def text(v: str) -> str:
+        out = texts.get(v)
+        if out is None:
+            out = texts[v] = fn(v)
+        return out
+
     def walk(v):
+        # texts are rewritten in the loops themselves: a call for each of a whole course's
+        # 50,000 texts was most of the walk
         t = type(v)
         if t is str:
-            out = texts.get(v)
-            if out is None:
-                out = texts[v] = fn(v)
-            return out
-        if t is dict or t is list or t is tuple:
-            seen = done.get(id(v))
-            if seen is not None:
-                return seen[1]
-            if t is dict:
-                out = {k: walk(x) for k, x in v.items()}
-            elif t is list:
-                out = [walk(x) for x in v]
-            else:
-                out = tuple([walk(x) for x in v])
-            done[id(v)] = (v, out)
-            return out
-        return v
+            return text(v)
+        if t is not dict and t is not list and t is not tuple:
+            return v
+        seen = done.get(id(v))
+        if seen is not None:
+            return seen[1]
+        items = v.values() if t is dict else v
+        new = []
+        for x in items:
+            tx = type(x)
+            if tx is str:
+                x = texts.get(x) or text(x)
+            elif tx is dict or tx is list or tx is tuple:
+                x = walk(x)
+            new.append(x)
+        out = dict(zip(v, new)) if t is dict else (new if t is list else tuple(new))
+        done[id(v)] = (v, out)
+        return out
 
     return walk(value)
 
