@@ -358,12 +358,12 @@ def test_the_collector_is_tuned_for_the_rows_and_put_back_after_one_job(run_cli,
     seen = []
     real = batch_cmd.process_row
     monkeypatch.setattr(batch_cmd, "process_row",
-                        lambda *a: seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0)) or real(*a))
+                        lambda *a: seen.append((gc.get_threshold(), gc.get_freeze_count() > 0)) or real(*a))
     before = gc.get_threshold()
     f = _csv(tmp_path, f"p1,{P},,2027-01-04,,170,70,40,json\np2,{P},,2027-01-11,,170,70,40,json\n")
     code, _, err = run_cli("batch", str(f), "--outdir", str(tmp_path / "out"), "--jobs", "1", env=TZ)
     assert code == 0, err
-    assert seen == [(batch_cmd.GC_THRESHOLD, True)] * 2
+    assert seen == [(batch_cmd.GC_THRESHOLDS, True)] * 2
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
@@ -373,7 +373,7 @@ def test_a_worker_process_renders_with_the_tuned_collector():
     from pathlib import Path
 
     code = ("import gc; from regimens.cli import batch_cmd; batch_cmd._worker();"
-            " print(gc.get_threshold()[0], gc.get_freeze_count() > 0)")
+            " print(*gc.get_threshold(), gc.get_freeze_count() > 0)")
     env = {"PYTHONPATH": str(Path(__file__).parents[2] / "src"), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
-    assert out.split() == [str(50_000), "True"]
+    assert out.split() == ["50000", "50", "100", "True"]
