@@ -41,3 +41,36 @@ def test_ea9181_qd_never_reaches_a_patient(timeline):
     assert not ABBREV.search(ics)
     for kind in ("nurse", "patient"):
         assert not ABBREV.search(render_html(tl, Selection(), SheetOptions(kind=kind), GEN)), kind
+
+
+def test_a_nurse_sheet_text_with_an_abbreviation_is_still_spelled_out(timeline, monkeypatch):
+    # sheet._may_hold lets the nurse sheet skip its text walk when no text holds QD/BID/TID/QID;
+    # a text that does (here put into the day rows' notes) must still be rewritten
+    from regimens.exporters import sheet_views
+
+    real = sheet_views.nurse
+
+    def with_abbreviation(*args):
+        ctx = real(*args)
+        for d in ctx["days"]:
+            for r in d.get("rows", ()):
+                r["notes"] = ["dexamethasone PO BID on days 1-4"]
+        return ctx
+
+    monkeypatch.setattr(sheet_views, "nurse", with_abbreviation)
+    tl = timeline("nct03114865", choices={"cycles": "2"})
+    html = render_html(tl, Selection(), SheetOptions(kind="nurse"), GEN)
+    assert "dexamethasone PO twice daily on days 1-4" in html
+    assert not ABBREV.search(html)
+
+
+def test_may_hold_finds_a_text_at_any_depth_and_walks_what_it_cannot_write():
+    from regimens.exporters.sheet import _may_hold
+    from regimens.notation.ismp import has_frequency_abbreviation as abbreviated
+
+    assert not _may_hold({"days": [{"rows": [("once daily", 3, None)]}]}, abbreviated)
+    assert _may_hold({"days": [{"rows": [("x", {"note": "PO QD"})]}]}, abbreviated)
+    assert _may_hold({"when": datetime(2027, 1, 4), "odd": {("tuple", "key"): "TID"}}, abbreviated)
+    cycle: list = []
+    cycle.append(cycle)
+    assert _may_hold({"c": cycle}, abbreviated)  # not writable: walked

@@ -8,6 +8,7 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
+import json
 import re
 
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from regimens import __version__
 from regimens.errors import RegimensError
 from regimens.exporters import patient_calendar, sheet_views
 from regimens.language.site import N_, PatientLanguage
-from regimens.notation.ismp import plain_frequency
+from regimens.notation.ismp import has_frequency_abbreviation, plain_frequency
 from regimens.protocol.bibliography import public_text, shipped
 from regimens.protocol.model import source_key
 from regimens.schedule.timeline import Cycle, DoseEvent, Timeline
@@ -172,7 +173,8 @@ def render_html(tl: Timeline, selection: Selection, options: SheetOptions, gener
         ctx = _walk(ctx, lambda t: plain_frequency(public_text(t, names)))
     elif options.kind == "nurse":
         # the nurse sheet spells out QD/BID/TID too; the pharmacist sheet keeps quotations
-        ctx = _walk(ctx, plain_frequency)
+        if _may_hold(ctx, has_frequency_abbreviation):
+            ctx = _walk(ctx, plain_frequency)
     else:
         refs = [e.source for e in chosen.events if e.source]
         used = {source_key(r) for r in refs}
@@ -224,6 +226,20 @@ def _template_gettext(tr):
         return text % params if params else text
 
     return gettext
+
+
+def _may_hold(value, test) -> bool:
+    """False only if no text in `value` passes `test`, found without walking it in Python: the
+    C JSON encoder writes every dict, list and tuple that `_walk` would enter, each text as it
+    is (a text with QD in it is written with QD in it), and other objects as their str(); `test`
+    runs on the whole. A match that is not in one text (keys, two texts side by side) only
+    costs the walk. A whole-course nurse context has some 50,000 texts and usually none to
+    rewrite; the walk was a seventh of a batch's time."""
+    try:
+        blob = json.dumps(value, ensure_ascii=False, default=str)
+    except Exception:  # any failure to write it only means the walk runs, as it always did
+        return True  # not writable as JSON (a cycle, a key that is not text or a number): walk it
+    return test(blob)
 
 
 def _walk(value, fn):

@@ -122,6 +122,11 @@ _FREQ_PAREN = re.compile(r"(\b(?:once|twice|thrice|three times|four times) daily
 _FREQ_WORD = re.compile(r"\b(QD|BID|TID|QID)\b")
 
 
+def has_frequency_abbreviation(text: str) -> bool:
+    """Whether `plain_frequency` could change anything in `text` (a cheap substring test)."""
+    return any(k in text for k in _FREQUENCY)
+
+
 def plain_frequency(text: str) -> str:
     """`thrice daily (TID)` → `thrice daily`; `PO QD on days 1-21` → `PO once daily on days 1-21`."""
     if not text or not any(k in text for k in _FREQUENCY):
