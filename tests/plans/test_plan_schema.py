@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticUndefined
+from schema_pairs import assert_same_fields
 
 from regimens.plans import plan as plain_plan
 from regimens.plans import records, schema
@@ -28,32 +28,25 @@ def test_the_same_classes():
     assert SCHEMA_CLASSES == PLAIN_CLASSES == sorted(schema.PLAIN)
 
 
-def _defaults(name: str) -> dict:
-    out = {}
-    for field, info in getattr(schema, name).model_fields.items():
-        if info.default_factory is not None:
-            out[field] = info.default_factory()
-        elif info.default is not PydanticUndefined:
-            out[field] = info.default
-    return out
-
-
 @pytest.mark.parametrize("name", SCHEMA_CLASSES)
 def test_the_same_fields_order_and_defaults(name):
-    plain = schema.PLAIN[name]
-    assert plain.FIELDS == tuple(getattr(schema, name).model_fields)
-    want = _defaults(name)
-    assert plain.DEFAULTS == want
-    assert {k: type(v) for k, v in plain.DEFAULTS.items()} == {k: type(v) for k, v in want.items()}
+    assert_same_fields(schema.PLAIN[name], getattr(schema, name))
 
 
 def test_a_missing_field_or_default_would_fail():
-    class PlanOverride(records.PlanRecord):
+    class FieldFewer(records.PlanRecord):
+        rule: str
+        name: str
+
+    class OtherDefault(records.PlanRecord):
         rule: str
         name: str = "x"
+        by: str
 
-    assert PlanOverride.FIELDS != tuple(schema.PlanOverride.model_fields)
-    assert PlanOverride.DEFAULTS != _defaults("PlanOverride")
+    assert OtherDefault.FIELDS == tuple(schema.PlanOverride.model_fields)  # only the default differs
+    for plain in (FieldFewer, OtherDefault):
+        with pytest.raises(AssertionError):
+            assert_same_fields(plain, schema.PlanOverride)
 
 
 FULL = {
@@ -134,3 +127,18 @@ def test_model_validate_refuses_what_the_file_format_refuses(name, data, where):
     with pytest.raises(ValidationError) as exc:
         schema.PLAIN[name].model_validate(data)
     assert exc.value.errors()[0]["loc"][0] == where
+
+
+def test_a_plan_is_checked_by_the_file_rules_before_it_is_written():
+    # plain records are not validated when made (cli/patient.py and the clinic form build
+    # modifications directly); dump_plan is where a plan becomes a file, and it must never write
+    # one that load_plan would refuse
+    from regimens.errors import PlanError
+
+    plan = schema.to_plain(schema.Plan.model_validate(FULL))
+    bad = plan.model_copy(update={"modifications": (
+        plain_plan.PlanModification(drug="vincristine", change="75%", reason=""),)})
+    with pytest.raises(PlanError) as err:
+        plain_plan.dump_plan(bad)
+    assert str(err.value).startswith("plan not written: modifications.0.reason:")
+    assert plain_plan.load_plan(plain_plan.dump_plan(plan).decode(), "p.yaml") == plan

@@ -194,8 +194,20 @@ def load_plan(text: str, name: str) -> Plan:
 
 def dump_plan(plan: Plan) -> bytes:
     import yaml  # here, not at the top: most runs never read or write this kind of file
+    from pydantic import ValidationError
 
-    data = plan.model_dump(mode="json", exclude_defaults=False, by_alias=True)
+    from regimens.plans import schema
+
+    # The plain records are not checked when they are made (plans/records.py); a plan becomes the
+    # truth of a patient's course here, so it passes the plan file's rules first. What is written
+    # is what load_plan will accept, never a file that the next command refuses.
+    try:
+        checked = schema.Plan.model_validate(plan.model_dump(mode="json", by_alias=True))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(plan)"
+        raise PlanError(f"plan not written: {where}: {err['msg'].removeprefix('Value error, ')}") from None
+    data = checked.model_dump(mode="json", exclude_defaults=False, by_alias=True)
     for key in ("moves", "ceased", "administrations", "prior_exposure", "closures", "overrides"):
         if not data.get(key):  # a plan without them reads as before they existed
             data.pop(key, None)
