@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = 2
-"""Bumped when what an entry holds changes shape (2: model.py's dataclasses, not pydantic models)."""
+"""Bumped when what an entry holds changes shape (2: model.py's plain records, not pydantic models)."""
 MAX_ENTRIES = 200
 """Protocol entries kept (a protocol is about 50-200 kB pickled); the oldest go first."""
 KINDS = {"protocol": "pickle", "bibliography": "bibliography"}
